@@ -1,0 +1,186 @@
+// link-migration C++ convenience layer over the C ABI in migration.h.
+//
+// A migration is one declaration:
+//
+//   #include <link_migration/migration.hpp>
+//
+//   LINK_MIGRATION({
+//       .version = 3,
+//       .name = "add_users_email",
+//       .description = "Adds a nullable email column to users.",
+//       .up = [](link_migration::Context& ctx) { ... },
+//       .down = [](link_migration::Context& ctx) { ... },  // omit: irreversible
+//   });
+//
+// A library may hold any number of LINK_MIGRATION declarations (a bundle
+// library). Everything here is constant data plus inline functions compiled
+// into the plugin with hidden visibility: no registration code runs at load
+// time, and exceptions thrown by up/down become an error result carrying
+// their message, never crossing into the runner.
+#ifndef LINK_MIGRATION_MIGRATION_HPP
+#define LINK_MIGRATION_MIGRATION_HPP
+
+#include <link_migration/migration.h>
+
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Set per source file by link_migration_add_migration(): the SHA-256 of the
+// file's text with line endings normalised, as "sha256:<hex>".
+#ifndef LM_SOURCE_CHECKSUM
+#define LM_SOURCE_CHECKSUM nullptr
+#endif
+
+namespace link_migration {
+
+// The runner's services for one step. Borrowed: valid only inside up/down.
+class Context {
+ public:
+  Context(const lm_host* host, lm_context* ctx) : host_(host), ctx_(ctx) {}
+
+  void debug(std::string_view line) const { log(LM_LOG_DEBUG, line); }
+  void info(std::string_view line) const { log(LM_LOG_INFO, line); }
+  void warn(std::string_view line) const { log(LM_LOG_WARNING, line); }
+  void error(std::string_view line) const { log(LM_LOG_ERROR, line); }
+
+  // The JSON text of params[key], or nullopt when the config has no such key.
+  std::optional<std::string> param(const char* key) const {
+    const char* value = host_->param(ctx_, key);
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  }
+  // A string parameter without its JSON quotes; fallback when absent.
+  std::string param_string(const char* key, std::string_view fallback = {}) const {
+    auto json = param(key);
+    if (!json) return std::string(fallback);
+    if (json->size() >= 2 && json->front() == '"' && json->back() == '"')
+      return json->substr(1, json->size() - 2);
+    return *json;
+  }
+  std::string params_json() const { return host_->params_json(ctx_); }
+
+  bool dry_run() const { return host_->is_dry_run(ctx_) != 0; }
+  bool in_transaction() const { return host_->in_transaction(ctx_) != 0; }
+
+  // The store's connection, e.g. native<sqlite3>("sqlite3"); nullptr when
+  // the store offers no handle of that kind.
+  template <class Handle>
+  Handle* native(const char* kind) const {
+    return static_cast<Handle*>(host_->native_handle(ctx_, kind));
+  }
+  // Like native(), but throws when the store has no such handle.
+  template <class Handle>
+  Handle* require_native(const char* kind) const {
+    if (Handle* handle = native<Handle>(kind)) return handle;
+    throw std::runtime_error(std::string("the version store offers no '") + kind +
+                             "' connection; this migration needs one");
+  }
+
+  // Data changelog: a header once, then one row per change.
+  void changelog_columns(std::initializer_list<std::string_view> names) const {
+    check(host_->changelog_columns, names, "changelog_columns");
+  }
+  void changelog_row(std::initializer_list<std::string_view> values) const {
+    check(host_->changelog_row, values, "changelog_row");
+  }
+  void changelog_row(const std::vector<std::string>& values) const {
+    std::vector<const char*> cells;
+    cells.reserve(values.size());
+    for (const auto& value : values) cells.push_back(value.c_str());
+    if (host_->changelog_row(ctx_, cells.data(), cells.size()) != LM_OK)
+      throw std::runtime_error("changelog_row failed");
+  }
+
+  const lm_host* host() const { return host_; }
+  lm_context* raw() const { return ctx_; }
+
+ private:
+  void log(int32_t level, std::string_view line) const {
+    std::string text(line);
+    host_->log(ctx_, level, text.c_str());
+  }
+
+  template <class Fn>
+  void check(Fn fn, std::initializer_list<std::string_view> cells_in, const char* what) const {
+    std::vector<std::string> owned(cells_in.begin(), cells_in.end());
+    std::vector<const char*> cells;
+    cells.reserve(owned.size());
+    for (const auto& cell : owned) cells.push_back(cell.c_str());
+    if (fn(ctx_, cells.data(), cells.size()) != LM_OK)
+      throw std::runtime_error(std::string(what) + " failed");
+  }
+
+  const lm_host* host_;
+  lm_context* ctx_;
+};
+
+using Step = void (*)(Context&);
+
+// What a migration author fills in (C++20 designated initializers).
+struct Migration {
+  std::int64_t version = 0;
+  const char* name = nullptr;
+  const char* description = nullptr;
+  Step up = nullptr;
+  Step down = nullptr;  // nullptr: irreversible
+  std::uint32_t flags = 0;  // LM_MIGRATION_NO_TRANSACTION
+  const char* up_note = nullptr;
+  const char* down_note = nullptr;
+};
+
+namespace detail {
+
+inline lm_result run_step(Step step, const lm_host* host, lm_context* ctx) noexcept {
+  try {
+    Context context(host, ctx);
+    step(context);
+    return LM_OK;
+  } catch (const std::exception& failure) {
+    host->set_error(ctx, failure.what());
+  } catch (...) {
+    host->set_error(ctx, "up/down threw an exception that is not a std::exception");
+  }
+  return LM_ERROR;
+}
+
+inline lm_result run_up(const lm_migration* self, const lm_host* host, lm_context* ctx) {
+  return run_step(static_cast<const Migration*>(self->user_data)->up, host, ctx);
+}
+
+inline lm_result run_down(const lm_migration* self, const lm_host* host, lm_context* ctx) {
+  return run_step(static_cast<const Migration*>(self->user_data)->down, host, ctx);
+}
+
+constexpr lm_migration describe(const Migration& m, const char* checksum) {
+  return lm_migration{sizeof(lm_migration), m.flags,  m.version,
+                      m.name,               m.description, m.up_note,
+                      m.down_note,          checksum,  m.up ? &run_up : nullptr,
+                      m.down ? &run_down : nullptr, &m};
+}
+
+}  // namespace detail
+}  // namespace link_migration
+
+#define LM_MIGRATION_IMPL_(id, ...)                                                       \
+  namespace {                                                                             \
+  constexpr ::link_migration::Migration LM_CONCAT_(lm_definition_, id) =                 \
+      ::link_migration::Migration __VA_ARGS__;                                            \
+  static_assert(LM_CONCAT_(lm_definition_, id).version > 0,                               \
+                "a migration's version must be greater than 0");                          \
+  static_assert(LM_CONCAT_(lm_definition_, id).name != nullptr, "a migration needs a name"); \
+  static_assert(LM_CONCAT_(lm_definition_, id).up != nullptr, "a migration needs an up step"); \
+  constexpr lm_migration LM_CONCAT_(lm_descriptor_, id) =                                 \
+      ::link_migration::detail::describe(LM_CONCAT_(lm_definition_, id), LM_SOURCE_CHECKSUM); \
+  LM_REGISTER_MIGRATION(LM_CONCAT_(lm_descriptor_, id));                                  \
+  }
+
+// LINK_MIGRATION({ .version = N, .name = "...", .up = ..., ... });
+#define LINK_MIGRATION(...) LM_MIGRATION_IMPL_(__COUNTER__, __VA_ARGS__)
+
+#endif  // LINK_MIGRATION_MIGRATION_HPP
