@@ -1,0 +1,324 @@
+#include "sqlite/sqlite_store.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "common/options.h"
+
+namespace lm::stores {
+
+namespace {
+
+// How long a statement waits for another connection's write lock before
+// failing with SQLITE_BUSY. Other writers (the application, a status
+// command) hold it only briefly; whole runs are serialised by the run lock.
+constexpr int kBusyTimeoutMs = 10000;
+
+constexpr char kDefaultPrefix[] = "link_migration_";
+
+// The prefix becomes part of table names, so it is held to the characters of
+// a plain SQL identifier; that also rules out injection through the config.
+bool IsValidPrefix(const std::string& prefix) {
+  for (char c : prefix) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+lm_result CodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return LM_ERR_CORRUPT;
+    case SQLITE_CANTOPEN:
+      return LM_ERR_UNAVAILABLE;
+    default:
+      return LM_ERROR;
+  }
+}
+
+constexpr char kRecordColumns[] =
+    "version, state, name, checksum, applied_at, duration_ms, applied_by, runner_version, "
+    "error, changelog_path, attempts, run_id";
+constexpr char kEventColumns[] = "version, kind, name, at, done_by, duration_ms, detail, run_id";
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::string path, const std::string& prefix, bool read_only,
+                         const Owner& owner)
+    : path_(std::move(path)),
+      records_table_(Quote(prefix + "records")),
+      events_table_(Quote(prefix + "events")),
+      read_only_(read_only),
+      lock_(path_, owner, read_only) {}
+
+SqliteStore::~SqliteStore() {
+  // Closing rolls back a transaction left open; the run lock goes with lock_.
+  sqlite3_close_v2(db_);
+}
+
+Status SqliteStore::Open(const lm_store_open_args& args, std::unique_ptr<Store>* out) {
+  Options options;
+  LM_STORES_RETURN_IF_ERROR(Options::Parse("sqlite", args.options_json,
+                                           {"database", "table_prefix"}, &options));
+  std::string path, prefix;
+  LM_STORES_RETURN_IF_ERROR(options.RequiredPath("database", args.config_dir, &path));
+  LM_STORES_RETURN_IF_ERROR(options.OptionalString("table_prefix", kDefaultPrefix, &prefix));
+  if (!IsValidPrefix(prefix)) {
+    return Status::Error("sqlite store option \"table_prefix\" may hold only letters, digits "
+                         "and underscores, got \"" + prefix + "\"");
+  }
+
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(path, prefix, args.read_only != 0, OwnerFromArgs(args.owner)));
+  LM_STORES_RETURN_IF_ERROR(store->Connect());
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+Status SqliteStore::Connect() {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (read_only_) {
+    // A read-only open must create nothing; a database that is not there yet
+    // simply has no versions applied.
+    if (access(path_.c_str(), F_OK) != 0) return Status::Ok();
+    flags = SQLITE_OPEN_READONLY;
+  }
+  int rc = sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status status = Failure("cannot open", rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    return status;
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  LM_STORES_RETURN_IF_ERROR(Configure());
+  return read_only_ ? Status::Ok() : CreateTables();
+}
+
+Status SqliteStore::Configure() {
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  if (read_only_) return Status::Ok();
+
+  // WAL lets readers carry on while a migration writes. The setting is
+  // stored in the database file, so it stays after we close.
+  Statement wal;
+  LM_STORES_RETURN_IF_ERROR(Prepare(&wal, "PRAGMA journal_mode=WAL", "cannot set WAL mode"));
+  int rc = wal.Step();
+  if (rc != SQLITE_ROW) return Failure("cannot set WAL mode", rc);
+  OptionalString mode = wal.Text(0);
+  if (!mode || sqlite3_stricmp(mode->c_str(), "wal") != 0) {
+    return Status::Error(path_ + ": cannot switch to WAL mode (journal_mode stays \"" +
+                         mode.value_or("") + "\")");
+  }
+  // In WAL mode NORMAL may lose the last commits on power loss; a record of
+  // an applied migration must not be lost while its schema change stays.
+  return Exec("PRAGMA synchronous=FULL", "cannot set synchronous=FULL");
+}
+
+Status SqliteStore::CreateTables() {
+  return Exec("CREATE TABLE IF NOT EXISTS " + records_table_ +
+                  " ("
+                  "version INTEGER PRIMARY KEY, "
+                  "state TEXT NOT NULL, "
+                  "name TEXT, checksum TEXT, applied_at TEXT, "
+                  "duration_ms INTEGER NOT NULL DEFAULT 0, "
+                  "applied_by TEXT, runner_version TEXT, error TEXT, changelog_path TEXT, "
+                  "attempts INTEGER NOT NULL DEFAULT 0, "
+                  "run_id TEXT);"
+                  "CREATE TABLE IF NOT EXISTS " + events_table_ +
+                  " ("
+                  "id INTEGER PRIMARY KEY, "
+                  "version INTEGER NOT NULL, "
+                  "kind TEXT, name TEXT, at TEXT, done_by TEXT, "
+                  "duration_ms INTEGER NOT NULL DEFAULT 0, "
+                  "detail TEXT, run_id TEXT)",
+              "cannot create the version tables");
+}
+
+Status SqliteStore::TablesExist(bool* exist) {
+  *exist = false;
+  if (db_ == nullptr) return Status::Ok();
+  Statement query;
+  LM_STORES_RETURN_IF_ERROR(Prepare(
+      &query, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?1, ?2)",
+      "cannot look for the version tables"));
+  // The names without their quotes.
+  query.Bind(1, records_table_.substr(1, records_table_.size() - 2).c_str());
+  query.Bind(2, events_table_.substr(1, events_table_.size() - 2).c_str());
+  int rc = query.Step();
+  if (rc != SQLITE_ROW) return Failure("cannot look for the version tables", rc);
+  *exist = query.Int(0) == 2;
+  return Status::Ok();
+}
+
+Status SqliteStore::RequireWritable(const char* operation) const {
+  return read_only_ ? ReadOnlyError(operation, path_) : Status::Ok();
+}
+
+Status SqliteStore::ListRecords(const RecordVisitor& visit) {
+  bool exist = false;
+  LM_STORES_RETURN_IF_ERROR(TablesExist(&exist));
+  if (!exist) return Status::Ok();
+
+  Statement query;
+  LM_STORES_RETURN_IF_ERROR(Prepare(&query,
+                                    std::string("SELECT ") + kRecordColumns + " FROM " +
+                                        records_table_ + " ORDER BY version",
+                                    "cannot list records"));
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    Record record;
+    record.version = query.Int(0);
+    OptionalString state = query.Text(1);
+    if (!state || !StateFromName(*state, &record.state)) {
+      return Status::Corrupt(path_ + ": table " + records_table_ + " has version " +
+                             std::to_string(record.version) + " in unknown state \"" +
+                             state.value_or("NULL") + "\"");
+    }
+    record.name = query.Text(2);
+    record.checksum = query.Text(3);
+    record.applied_at = query.Text(4);
+    record.duration_ms = query.Int(5);
+    record.applied_by = query.Text(6);
+    record.runner_version = query.Text(7);
+    record.error = query.Text(8);
+    record.changelog_path = query.Text(9);
+    record.attempts = static_cast<int32_t>(query.Int(10));
+    record.run_id = query.Text(11);
+    LM_STORES_RETURN_IF_ERROR(visit(record));
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot list records", rc);
+}
+
+Status SqliteStore::PutRecord(const Record& record) {
+  LM_STORES_RETURN_IF_ERROR(RequireWritable("put_record"));
+  Statement insert;
+  LM_STORES_RETURN_IF_ERROR(Prepare(&insert,
+                                    "INSERT OR REPLACE INTO " + records_table_ + " (" +
+                                        kRecordColumns +
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                        "?12)",
+                                    "cannot store a record"));
+  insert.Bind(1, record.version);
+  insert.Bind(2, StateName(record.state));
+  insert.Bind(3, record.name);
+  insert.Bind(4, record.checksum);
+  insert.Bind(5, record.applied_at);
+  insert.Bind(6, record.duration_ms);
+  insert.Bind(7, record.applied_by);
+  insert.Bind(8, record.runner_version);
+  insert.Bind(9, record.error);
+  insert.Bind(10, record.changelog_path);
+  insert.Bind(11, int64_t{record.attempts});
+  insert.Bind(12, record.run_id);
+  int rc = insert.Step();
+  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot store a record", rc);
+}
+
+Status SqliteStore::DeleteRecord(int64_t version) {
+  LM_STORES_RETURN_IF_ERROR(RequireWritable("delete_record"));
+  Statement remove;
+  LM_STORES_RETURN_IF_ERROR(Prepare(
+      &remove, "DELETE FROM " + records_table_ + " WHERE version = ?1", "cannot delete a record"));
+  remove.Bind(1, version);
+  int rc = remove.Step();
+  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot delete a record", rc);
+}
+
+Status SqliteStore::AppendEvent(const Event& event) {
+  LM_STORES_RETURN_IF_ERROR(RequireWritable("append_event"));
+  Statement insert;
+  LM_STORES_RETURN_IF_ERROR(Prepare(&insert,
+                                    "INSERT INTO " + events_table_ + " (" + kEventColumns +
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                    "cannot append an event"));
+  insert.Bind(1, event.version);
+  insert.Bind(2, event.kind);
+  insert.Bind(3, event.name);
+  insert.Bind(4, event.at);
+  insert.Bind(5, event.by);
+  insert.Bind(6, event.duration_ms);
+  insert.Bind(7, event.detail);
+  insert.Bind(8, event.run_id);
+  int rc = insert.Step();
+  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot append an event", rc);
+}
+
+Status SqliteStore::ListEvents(const EventVisitor& visit) {
+  bool exist = false;
+  LM_STORES_RETURN_IF_ERROR(TablesExist(&exist));
+  if (!exist) return Status::Ok();
+
+  Statement query;
+  LM_STORES_RETURN_IF_ERROR(Prepare(
+      &query, std::string("SELECT ") + kEventColumns + " FROM " + events_table_ + " ORDER BY id",
+      "cannot list events"));
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    Event event;
+    event.version = query.Int(0);
+    event.kind = query.Text(1);
+    event.name = query.Text(2);
+    event.at = query.Text(3);
+    event.by = query.Text(4);
+    event.duration_ms = query.Int(5);
+    event.detail = query.Text(6);
+    event.run_id = query.Text(7);
+    LM_STORES_RETURN_IF_ERROR(visit(event));
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot list events", rc);
+}
+
+Status SqliteStore::Begin() {
+  LM_STORES_RETURN_IF_ERROR(RequireWritable("begin"));
+  // IMMEDIATE takes the write lock now, so a concurrent writer makes us wait
+  // (busy timeout) here rather than fail halfway through the migration.
+  return Exec("BEGIN IMMEDIATE", "cannot begin a transaction");
+}
+
+Status SqliteStore::Commit() {
+  LM_STORES_RETURN_IF_ERROR(RequireWritable("commit"));
+  return Exec("COMMIT", "cannot commit");
+}
+
+Status SqliteStore::Rollback() {
+  LM_STORES_RETURN_IF_ERROR(RequireWritable("rollback"));
+  return Exec("ROLLBACK", "cannot roll back");
+}
+
+Status SqliteStore::Lock(int64_t timeout_ms) { return lock_.Lock(timeout_ms); }
+
+Status SqliteStore::Unlock() { return lock_.Unlock(); }
+
+void* SqliteStore::NativeHandle(const char* kind) {
+  return std::strcmp(kind, "sqlite3") == 0 ? db_ : nullptr;
+}
+
+Status SqliteStore::Exec(const std::string& sql, const char* what) {
+  if (db_ == nullptr) return Status::Error(std::string(what) + ": " + path_ + " does not exist");
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : Failure(what, rc);
+}
+
+Status SqliteStore::Prepare(Statement* statement, const std::string& sql, const char* what) {
+  if (db_ == nullptr) return Status::Error(std::string(what) + ": " + path_ + " does not exist");
+  int rc = statement->Prepare(db_, sql);
+  return rc == SQLITE_OK ? Status::Ok() : Failure(what, rc);
+}
+
+Status SqliteStore::Failure(const char* what, int rc) const {
+  // The connection's message is more specific ("no such column: x") than the
+  // code's, but only when it belongs to this failure.
+  const char* detail = (db_ != nullptr && sqlite3_extended_errcode(db_) == rc) ? sqlite3_errmsg(db_)
+                                                                                 : sqlite3_errstr(rc);
+  return Status::FromCode(CodeFor(rc), path_ + ": " + what + ": " + detail);
+}
+
+}  // namespace lm::stores
