@@ -1,0 +1,27 @@
+# The engine library (everything but main) and the link-migration executable.
+add_library(link_migration_engine STATIC
+  src/catalog.cc
+  src/config.cc
+  src/discovery.cc
+  src/engine.cc
+  src/environment.cc
+  src/executor.cc
+  src/library_file_check.cc
+  src/output_capture.cc
+  src/plan.cc
+  src/plugin_library.cc
+  src/step_context.cc
+  src/store_host.cc
+  src/version_store.cc)
+target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
+target_link_libraries(link_migration_engine PUBLIC
+  LinkMigration::sdk Boost::filesystem nlohmann_json::nlohmann_json Threads::Threads ${CMAKE_DL_LIBS})
+target_compile_definitions(link_migration_engine PRIVATE LM_RUNNER_VERSION="${PROJECT_VERSION}")
+
+file(RELATIVE_PATH LM_STORE_DIR_FROM_BIN
+  "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}" "${CMAKE_INSTALL_PREFIX}/${LM_STORE_SUBDIR}")
+add_executable(link-migration src/main.cc src/cli.cc src/human_reporter.cc)
+target_link_libraries(link-migration PRIVATE link_migration_engine Boost::program_options)
+target_compile_definitions(link-migration PRIVATE
+  LM_STORE_DIR_FROM_BIN="${LM_STORE_DIR_FROM_BIN}" LM_RUNNER_VERSION="${PROJECT_VERSION}")
+install(TARGETS link-migration RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

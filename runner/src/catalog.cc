@@ -1,0 +1,96 @@
+#include "catalog.h"
+
+#include <algorithm>
+#include <cstddef>
+
+#include "plugin_library.h"
+
+namespace lm {
+namespace {
+
+// The first ABI 1 layouts; anything shorter cannot be a valid descriptor.
+constexpr uint32_t kMinPluginSize = offsetof(lm_plugin, end) + sizeof(lm_plugin::end);
+constexpr uint32_t kMinMigrationSize = offsetof(lm_migration, down) + sizeof(lm_migration::down);
+
+Status PluginError(const std::filesystem::path& file, const std::string& what) {
+  return Status::Error(ErrorKind::kPluginLoad, file.string() + ": " + what);
+}
+
+std::string Text(const char* text) { return text ? text : ""; }
+
+Status ReadMigration(const std::filesystem::path& file, const lm_migration* descriptor,
+                     Migration* migration) {
+  if (descriptor->struct_size < kMinMigrationSize)
+    return PluginError(file, "a migration descriptor is too small (" +
+                                 std::to_string(descriptor->struct_size) + " bytes): damaged plugin");
+  const std::string version = "version " + std::to_string(descriptor->version);
+  if (descriptor->version <= 0)
+    return PluginError(file, version + ": versions must be greater than 0");
+  if (descriptor->name == nullptr || descriptor->name[0] == '\0')
+    return PluginError(file, version + ": the migration has no name");
+  if (descriptor->up == nullptr) return PluginError(file, version + ": the migration has no up step");
+
+  migration->version = descriptor->version;
+  migration->name = descriptor->name;
+  migration->description = Text(descriptor->description);
+  migration->up_note = Text(descriptor->up_note);
+  migration->down_note = Text(descriptor->down_note);
+  migration->checksum = Text(descriptor->checksum);
+  migration->flags = descriptor->flags;
+  migration->file = file;
+  migration->descriptor = descriptor;
+  return Status::Ok();
+}
+
+Status ReadPlugin(const std::filesystem::path& file, std::vector<Migration>* migrations) {
+  const boost::dll::shared_library* library = nullptr;
+  LM_RETURN_IF_ERROR(LoadPluginLibrary(file, &library));
+  if (!library->has(LM_PLUGIN_SYMBOL))
+    return PluginError(file, std::string("no entry point '") + LM_PLUGIN_SYMBOL +
+                                 "': not a link-migration migration plugin");
+  const lm_plugin& plugin = library->get<const lm_plugin>(LM_PLUGIN_SYMBOL);
+  // Only the two leading fields are read before the ABI version is known good.
+  if (plugin.abi_version != LM_ABI_VERSION)
+    return PluginError(file, "built for plugin ABI " + std::to_string(plugin.abi_version) +
+                                 ", this runner supports ABI " + std::to_string(LM_ABI_VERSION));
+  if (plugin.struct_size < kMinPluginSize)
+    return PluginError(file, "the plugin descriptor is too small (" + std::to_string(plugin.struct_size) +
+                                 " bytes): damaged plugin");
+  if (plugin.begin == plugin.end) return PluginError(file, "exports no migrations");
+  for (const lm_migration* const* entry = plugin.begin; entry != plugin.end; ++entry) {
+    if (*entry == nullptr) continue;
+    Migration migration;
+    LM_RETURN_IF_ERROR(ReadMigration(file, *entry, &migration));
+    migrations->push_back(std::move(migration));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const Migration* Catalog::Find(int64_t version) const {
+  auto it = std::lower_bound(migrations_.begin(), migrations_.end(), version,
+                             [](const Migration& m, int64_t v) { return m.version < v; });
+  return it != migrations_.end() && it->version == version ? &*it : nullptr;
+}
+
+Status LoadCatalog(const std::vector<std::filesystem::path>& files, Catalog* catalog) {
+  std::vector<Migration> migrations;
+  for (const auto& file : files) LM_RETURN_IF_ERROR(ReadPlugin(file, &migrations));
+  std::stable_sort(migrations.begin(), migrations.end(),
+                   [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  for (size_t i = 1; i < migrations.size(); ++i) {
+    const Migration& first = migrations[i - 1];
+    const Migration& second = migrations[i];
+    if (first.version != second.version) continue;
+    const std::string where = first.file == second.file
+                                  ? "twice in " + first.file.string()
+                                  : "by both " + first.file.string() + " and " + second.file.string();
+    return Status::Error(ErrorKind::kPluginLoad, "duplicate migration version " +
+                                                     std::to_string(first.version) + ": provided " + where);
+  }
+  catalog->migrations_ = std::move(migrations);
+  return Status::Ok();
+}
+
+}  // namespace lm

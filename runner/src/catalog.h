@@ -1,0 +1,51 @@
+// The migrations the runner found: loaded from plugin files, checked against
+// the ABI, sorted by version, with no version provided twice.
+#ifndef LINK_MIGRATION_RUNNER_CATALOG_H
+#define LINK_MIGRATION_RUNNER_CATALOG_H
+
+#include <link_migration/migration.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace lm {
+
+struct Migration {
+  int64_t version = 0;
+  std::string name;
+  std::string description;
+  std::string up_note;
+  std::string down_note;
+  std::string checksum;
+  uint32_t flags = 0;
+  std::filesystem::path file;
+  const lm_migration* descriptor = nullptr;  // lives as long as the process
+
+  bool reversible() const { return descriptor->down != nullptr; }
+  bool transactional() const { return (flags & LM_MIGRATION_NO_TRANSACTION) == 0; }
+};
+
+class Catalog {
+ public:
+  // Ascending by version.
+  const std::vector<Migration>& migrations() const { return migrations_; }
+  const Migration* Find(int64_t version) const;
+  int64_t LatestVersion() const { return migrations_.empty() ? 0 : migrations_.back().version; }
+
+ private:
+  friend Status LoadCatalog(const std::vector<std::filesystem::path>&, Catalog*);
+  std::vector<Migration> migrations_;
+};
+
+// Loads every file and reads its descriptor. Any file that is not a valid
+// plugin of this ABI, and any version provided twice, is an error (kind
+// kPluginLoad) naming the file(s) and version, reported before anything runs.
+Status LoadCatalog(const std::vector<std::filesystem::path>& files, Catalog* catalog);
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_CATALOG_H

@@ -1,0 +1,264 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <algorithm>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "human_reporter.h"
+
+#ifndef LM_STORE_DIR_FROM_BIN
+#define LM_STORE_DIR_FROM_BIN "../lib/link-migration/stores"
+#endif
+
+namespace lm {
+namespace {
+
+namespace po = boost::program_options;
+
+struct Invocation {
+  std::string config_file;
+  std::string command;              // "" when the seed's flags choose the action
+  std::vector<std::string> arguments;
+  bool up = false;
+  bool down = false;
+  std::optional<int64_t> to;
+  std::optional<int64_t> steps;
+  bool dry_run = false;
+  bool print_version = false;
+  bool package_version = false;
+  bool help = false;
+  std::optional<int64_t> lock_timeout_ms;
+};
+
+struct CommandLine {
+  po::options_description visible{"Options"};
+  po::options_description all;
+  po::positional_options_description positional;
+};
+
+// Streams the CLI prints to, duplicated before any step's output is captured.
+struct Output {
+  std::FILE* out;
+  std::FILE* err;
+};
+
+const char* kUsage =
+    "Usage: link-migration -c CONFIG [COMMAND] [OPTIONS]\n"
+    "\n"
+    "Moves a target up or down through versioned migration plugins.\n"
+    "\n"
+    "Commands:\n"
+    "  up                 apply pending migrations (same as --up)\n"
+    "  down               revert applied migrations (same as --down)\n"
+    "  to N               end with exactly the versions <= N applied (same as --to=N)\n"
+    "  status             list every known version: applied or pending, name, applied at\n"
+    "  current            print the current migration version (same as -v)\n"
+    "  mark-applied N     record N as applied without running it, after checking by hand\n"
+    "  mark-pending N     remove N's record without running down, after checking by hand\n"
+    "\n";
+
+void Describe(CommandLine& line, Invocation& inv) {
+  // clang-format off
+  line.visible.add_options()
+      ("config-file,c", po::value(&inv.config_file)->value_name("FILE"), "the JSON config file")
+      ("up,u", po::bool_switch(&inv.up), "apply every pending migration (or --steps of them)")
+      ("down,d", po::bool_switch(&inv.down), "revert every applied migration (or --steps of them)")
+      ("to,t", po::value<int64_t>()->value_name("N"), "go up or down to version N (0: revert everything)")
+      ("steps,n", po::value<int64_t>()->value_name("K"), "with --up or --down: at most K steps")
+      ("dry-run", po::bool_switch(&inv.dry_run), "print the exact plan; change nothing")
+      ("no-exec", po::bool_switch(), "same as --dry-run")
+      ("lock-timeout", po::value<int64_t>()->value_name("MS"), "wait at most MS ms for the store's lock (-1: forever)")
+      ("version,v", po::bool_switch(&inv.print_version), "print the current migration version")
+      ("package-version", po::bool_switch(&inv.package_version), "print link-migration's own version")
+      ("help,h", po::bool_switch(&inv.help), "show this help");
+  // clang-format on
+  line.all.add(line.visible);
+  line.all.add_options()("command", po::value(&inv.command))(
+      "argument", po::value(&inv.arguments)->multitoken());
+  line.positional.add("command", 1).add("argument", -1);
+}
+
+Status Parse(int argc, char** argv, Invocation* inv, CommandLine* line) {
+  Describe(*line, *inv);
+  try {
+    po::variables_map values;
+    po::store(po::command_line_parser(argc, argv).options(line->all).positional(line->positional).run(), values);
+    po::notify(values);
+    if (values.count("to")) inv->to = values["to"].as<int64_t>();
+    if (values.count("steps")) inv->steps = values["steps"].as<int64_t>();
+    if (values.count("lock-timeout")) inv->lock_timeout_ms = values["lock-timeout"].as<int64_t>();
+    if (values["no-exec"].as<bool>()) inv->dry_run = true;
+  } catch (const po::error& failure) {
+    return Status::Error(ErrorKind::kUsage, std::string(failure.what()) + " (see --help)");
+  }
+  return Status::Ok();
+}
+
+Status ParseVersionArgument(const Invocation& inv, int64_t* version) {
+  if (inv.arguments.size() != 1)
+    return Status::Error(ErrorKind::kUsage, "'" + inv.command + "' takes one version number");
+  try {
+    size_t used = 0;
+    *version = std::stoll(inv.arguments[0], &used);
+    if (used == inv.arguments[0].size() && *version >= 0) return Status::Ok();
+  } catch (const std::exception&) {
+  }
+  return Status::Error(ErrorKind::kUsage, "'" + inv.arguments[0] + "' is not a version number");
+}
+
+// Folds commands and the seed's flags into one migrate request.
+Status MigrateRequestFrom(const Invocation& inv, MigrateRequest* request) {
+  int actions = inv.up + inv.down + inv.to.has_value() + (inv.command == "up") + (inv.command == "down") +
+                (inv.command == "to");
+  if (actions > 1) return Status::Error(ErrorKind::kUsage, "choose one of up, down and to N");
+  request->dry_run = inv.dry_run;
+  if (inv.up || inv.command == "up") {
+    request->mode = MigrateRequest::Mode::kUp;
+  } else if (inv.down || inv.command == "down") {
+    request->mode = MigrateRequest::Mode::kDown;
+  } else {
+    request->mode = MigrateRequest::Mode::kTo;
+    if (inv.to) {
+      request->target = *inv.to;
+    } else {
+      LM_RETURN_IF_ERROR(ParseVersionArgument(inv, &request->target));
+    }
+    if (request->target < 0) return Status::Error(ErrorKind::kUsage, "--to needs a version >= 0");
+    if (inv.steps) return Status::Error(ErrorKind::kUsage, "--steps goes with up or down, not with to");
+  }
+  if (inv.steps) {
+    if (*inv.steps <= 0) return Status::Error(ErrorKind::kUsage, "--steps needs a count > 0");
+    request->max_steps = *inv.steps;
+  }
+  if (request->mode != MigrateRequest::Mode::kTo && !inv.arguments.empty())
+    return Status::Error(ErrorKind::kUsage, "unexpected argument '" + inv.arguments[0] + "'");
+  return Status::Ok();
+}
+
+std::filesystem::path BuiltinStoreDir() {
+  boost::dll::fs::error_code error;
+  auto program = boost::dll::program_location(error);
+  if (error) return std::filesystem::path(LM_STORE_DIR_FROM_BIN);
+  return (std::filesystem::path(program.parent_path().string()) / LM_STORE_DIR_FROM_BIN).lexically_normal();
+}
+
+void PrintStatus(const StatusReport& report, std::FILE* out) {
+  std::fprintf(out, "Store: %s    Current version: %lld\n", report.store_name.c_str(),
+               static_cast<long long>(report.current_version));
+  size_t name_width = 4;
+  for (const VersionStatus& line : report.versions) {
+    const std::string& name = line.migration ? line.migration->name : line.record->name;
+    name_width = std::max(name_width, name.size());
+  }
+  std::fprintf(out, "%10s  %-18s  %-*s  %s\n", "VERSION", "STATE", static_cast<int>(name_width), "NAME",
+               "APPLIED AT");
+  for (const VersionStatus& line : report.versions) {
+    std::string state = line.record ? VersionStateName(line.record->state) : "pending";
+    if (!line.migration) state += " (no plugin)";
+    const std::string& name = line.migration ? line.migration->name : line.record->name;
+    std::string at = line.record ? line.record->applied_at : "";
+    std::fprintf(out, "%10lld  %-18s  %-*s  %s\n", static_cast<long long>(line.version), state.c_str(),
+                 static_cast<int>(name_width), name.c_str(), at.c_str());
+  }
+}
+
+int Fail(const Output& io, const Status& status) {
+  std::fprintf(io.err, "link-migration: error: %s\n", status.message().c_str());
+  std::fflush(io.err);
+  return status.exit_code();
+}
+
+int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
+  if (inv.help) {
+    std::ostringstream options;
+    options << line.visible;
+    std::fprintf(io.out, "%s%s\nExit codes: 0 ok, 1 a migration failed, 2 usage, 3 config, 4 plugin load,\n"
+                         "5 store, 6 lock timeout, 7 plan refused, 8 drift, 9 needs repair (docs/cli.md).\n",
+                 kUsage, options.str().c_str());
+    return 0;
+  }
+  if (inv.package_version) {
+    std::fprintf(io.out, "link-migration %s\n", RunnerVersion());
+    return 0;
+  }
+  static const std::vector<std::string> kCommands = {"",       "up",      "down",         "to",
+                                                     "status", "current", "mark-applied", "mark-pending"};
+  if (std::find(kCommands.begin(), kCommands.end(), inv.command) == kCommands.end())
+    return Fail(io, Status::Error(ErrorKind::kUsage, "unknown command '" + inv.command + "' (see --help)"));
+  if (inv.config_file.empty())
+    return Fail(io, Status::Error(ErrorKind::kUsage, "no config file: give one with -c FILE"));
+  const bool wants_migrate = inv.up || inv.down || inv.to || inv.command == "up" || inv.command == "down" ||
+                             inv.command == "to";
+  if (inv.command.empty() && !wants_migrate && !inv.print_version)
+    return Fail(io, Status::Error(ErrorKind::kUsage,
+                                  "nothing to do: give --up, --down, --to=N, -v or a command such as status"));
+
+  EngineOptions options;
+  options.config_file = inv.config_file;
+  options.builtin_store_dir = BuiltinStoreDir();
+  if (inv.lock_timeout_ms) options.lock_timeout = std::chrono::milliseconds(*inv.lock_timeout_ms);
+  std::unique_ptr<Engine> engine;
+  Status status = Engine::Open(options, &engine);
+  if (!status.ok()) return Fail(io, status);
+  HumanReporter reporter(io.out, io.err);
+
+  if (inv.print_version || inv.command == "current") {
+    int64_t version = 0;
+    status = engine->GetCurrentVersion(&version);
+    if (!status.ok()) return Fail(io, status);
+    std::fprintf(io.out, "%lld\n", static_cast<long long>(version));
+    return 0;
+  }
+  if (inv.command == "status") {
+    StatusReport report;
+    status = engine->GetStatus(&report);
+    if (!status.ok()) return Fail(io, status);
+    for (const std::string& warning : report.warnings) reporter.Warning(warning);
+    PrintStatus(report, io.out);
+    return 0;
+  }
+  if (inv.command == "mark-applied" || inv.command == "mark-pending") {
+    int64_t version = 0;
+    status = ParseVersionArgument(inv, &version);
+    if (status.ok()) {
+      status = inv.command == "mark-applied" ? engine->MarkApplied(version, reporter)
+                                             : engine->MarkPending(version, reporter);
+    }
+    if (!status.ok()) return Fail(io, status);
+    std::fprintf(io.out, "Version %lld marked %s.\n", static_cast<long long>(version),
+                 inv.command == "mark-applied" ? "applied" : "pending");
+    return 0;
+  }
+  MigrateRequest request;
+  status = MigrateRequestFrom(inv, &request);
+  if (status.ok()) status = engine->Migrate(request, reporter);
+  if (!status.ok()) return Fail(io, status);
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  // Steps' output is captured from descriptors 1 and 2; the CLI's own
+  // output goes to duplicates taken now.
+  Output io{fdopen(dup(STDOUT_FILENO), "w"), fdopen(dup(STDERR_FILENO), "w")};
+  if (io.out == nullptr || io.err == nullptr) return static_cast<int>(ErrorKind::kUsage);
+  Invocation inv;
+  CommandLine line;
+  Status parsed = Parse(argc, argv, &inv, &line);
+  int code = parsed.ok() ? Run(inv, line, io) : Fail(io, parsed);
+  std::fflush(io.out);
+  std::fflush(io.err);
+  return code;
+}
+
+}  // namespace lm

@@ -1,0 +1,170 @@
+#include "engine.h"
+
+#include <link_migration/store.h>
+
+#include <algorithm>
+#include <map>
+
+#include "discovery.h"
+#include "executor.h"
+#include "store_host.h"
+
+#ifndef LM_RUNNER_VERSION
+#define LM_RUNNER_VERSION "0.0.0"
+#endif
+
+namespace lm {
+namespace {
+
+constexpr std::chrono::milliseconds kDefaultLockTimeout{30000};
+
+// Holds the store's lock for one command, released on every path out.
+class StoreLock {
+ public:
+  explicit StoreLock(VersionStore& store) : store_(store) {}
+  ~StoreLock() {
+    if (held_) (void)store_.Unlock();
+  }
+  Status Acquire(std::chrono::milliseconds timeout) {
+    if (!store_.capabilities().locking) return Status::Ok();
+    LM_RETURN_IF_ERROR(store_.Lock(timeout));
+    held_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  VersionStore& store_;
+  bool held_ = false;
+};
+
+}  // namespace
+
+const char* RunnerVersion() { return LM_RUNNER_VERSION; }
+
+Engine::Engine(EngineOptions options, Config config, Catalog catalog)
+    : options_(std::move(options)), config_(std::move(config)), catalog_(std::move(catalog)),
+      run_id_(NewRunId()), started_(options_.environment->Now()) {}
+
+Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engine) {
+  Config config;
+  LM_RETURN_IF_ERROR(LoadConfig(options.config_file, &config));
+  std::vector<std::filesystem::path> files;
+  LM_RETURN_IF_ERROR(DiscoverPluginFiles(config.migration_dirs, &files));
+  Catalog catalog;
+  LM_RETURN_IF_ERROR(LoadCatalog(files, &catalog));
+  engine->reset(new Engine(options, std::move(config), std::move(catalog)));
+  return Status::Ok();
+}
+
+std::chrono::milliseconds Engine::LockTimeout() const {
+  if (options_.lock_timeout) return *options_.lock_timeout;
+  if (config_.lock_timeout_ms) return std::chrono::milliseconds(*config_.lock_timeout_ms);
+  return kDefaultLockTimeout;
+}
+
+Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings) {
+  const Environment& env = *options_.environment;
+  StoreOpenRequest request;
+  request.config = &config_;
+  request.builtin_store_dir = options_.builtin_store_dir;
+  request.read_only = read_only;
+  request.user = env.User();
+  request.host = env.Host();
+  request.pid = env.Pid();
+  request.run_id = run_id_;
+  request.started_at = FormatUtc(started_);
+  for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
+  return OpenVersionStore(request, store, warnings);
+}
+
+Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
+  std::unique_ptr<VersionStore> store;
+  std::vector<std::string> warnings;
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/request.dry_run, &store, &warnings));
+  for (const std::string& warning : warnings) reporter.Warning(warning);
+
+  StoreLock lock(*store);
+  if (!request.dry_run) LM_RETURN_IF_ERROR(lock.Acquire(LockTimeout()));
+
+  std::vector<Record> records;
+  LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  Plan plan;
+  LM_RETURN_IF_ERROR(MakePlan(catalog_, records, request, &plan));
+  reporter.PlanReady(store->name(), plan, request.dry_run);
+  if (request.dry_run || plan.steps.empty()) return Status::Ok();
+
+  const Environment& env = *options_.environment;
+  StepSettings settings;
+  settings.params = nlohmann::json::parse(config_.params_json);
+  settings.changelog_dir = config_.changelog_dir;
+  settings.run_started = started_;
+  RunIdentity identity{env.User() + "@" + env.Host(), run_id_, RunnerVersion()};
+  return Executor(*store, settings, identity, env, reporter).Run(plan);
+}
+
+Status Engine::GetStatus(StatusReport* report) {
+  std::unique_ptr<VersionStore> store;
+  *report = StatusReport{};
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, &store, &report->warnings));
+  std::vector<Record> records;
+  LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  report->store_name = store->name();
+  report->current_version = CurrentVersion(records);
+
+  std::map<int64_t, VersionStatus> versions;
+  for (const Migration& migration : catalog_.migrations())
+    versions[migration.version] = VersionStatus{migration.version, &migration, std::nullopt};
+  for (Record& record : records) {
+    VersionStatus& line = versions[record.version];
+    line.version = record.version;
+    line.record = std::move(record);
+  }
+  for (auto& [version, line] : versions) report->versions.push_back(std::move(line));
+  return Status::Ok();
+}
+
+Status Engine::GetCurrentVersion(int64_t* version) {
+  StatusReport report;
+  LM_RETURN_IF_ERROR(GetStatus(&report));
+  *version = report.current_version;
+  return Status::Ok();
+}
+
+Status Engine::MarkApplied(int64_t version, Reporter& reporter) { return Mark(version, true, reporter); }
+Status Engine::MarkPending(int64_t version, Reporter& reporter) { return Mark(version, false, reporter); }
+
+Status Engine::Mark(int64_t version, bool applied, Reporter& reporter) {
+  const Migration* migration = catalog_.Find(version);
+  if (applied && migration == nullptr)
+    return Status::Error(ErrorKind::kPlanRefused,
+                         "cannot mark version " + std::to_string(version) + " applied: no migration plugin has it");
+  std::unique_ptr<VersionStore> store;
+  std::vector<std::string> warnings;
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/false, &store, &warnings));
+  for (const std::string& warning : warnings) reporter.Warning(warning);
+  StoreLock lock(*store);
+  LM_RETURN_IF_ERROR(lock.Acquire(LockTimeout()));
+
+  const Environment& env = *options_.environment;
+  const std::string by = env.User() + "@" + env.Host();
+  const std::string now = FormatUtc(env.Now());
+  std::string name = migration ? migration->name : "";
+  if (applied) {
+    Record record;
+    record.version = version;
+    record.state = VersionState::kApplied;
+    record.name = name;
+    record.checksum = migration->checksum;
+    record.applied_at = now;
+    record.applied_by = by;
+    record.runner_version = RunnerVersion();
+    record.run_id = run_id_;
+    LM_RETURN_IF_ERROR(store->PutRecord(record));
+  } else {
+    LM_RETURN_IF_ERROR(store->DeleteRecord(version));
+  }
+  return store->AppendEvent(Event{version, applied ? LM_EVENT_MARK_APPLIED : LM_EVENT_MARK_PENDING, name, now, by, 0,
+                                  "marked by hand", run_id_});
+}
+
+}  // namespace lm

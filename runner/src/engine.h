@@ -1,0 +1,81 @@
+// The engine: everything the CLI does, callable from tests. Open reads the
+// config and loads every migration plugin (all problems reported before any
+// store is touched); each command then opens the store it needs.
+#ifndef LINK_MIGRATION_RUNNER_ENGINE_H
+#define LINK_MIGRATION_RUNNER_ENGINE_H
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "config.h"
+#include "environment.h"
+#include "plan.h"
+#include "reporter.h"
+#include "status.h"
+#include "version_store.h"
+
+namespace lm {
+
+struct EngineOptions {
+  std::filesystem::path config_file;
+  // The runner's own store plugins (next to the executable in a build or an install).
+  std::filesystem::path builtin_store_dir;
+  // Overrides the config's lock_timeout_ms.
+  std::optional<std::chrono::milliseconds> lock_timeout;
+  const Environment* environment = &SystemEnvironment();
+};
+
+// One line of `status`: a version known from the plugins, the store, or both.
+struct VersionStatus {
+  int64_t version = 0;
+  const Migration* migration = nullptr;  // null: recorded but no plugin has it
+  std::optional<Record> record;          // null: pending
+};
+
+struct StatusReport {
+  std::string store_name;
+  int64_t current_version = 0;
+  std::vector<VersionStatus> versions;  // ascending
+  std::vector<std::string> warnings;
+};
+
+class Engine {
+ public:
+  static Status Open(const EngineOptions& options, std::unique_ptr<Engine>* engine);
+
+  const Config& config() const { return config_; }
+  const Catalog& catalog() const { return catalog_; }
+
+  Status Migrate(const MigrateRequest& request, Reporter& reporter);
+  Status GetStatus(StatusReport* report);
+  Status GetCurrentVersion(int64_t* version);
+
+  // Recovery after a human has checked the target: the version's record
+  // becomes applied, or is removed (pending), and the history says who did it.
+  Status MarkApplied(int64_t version, Reporter& reporter);
+  Status MarkPending(int64_t version, Reporter& reporter);
+
+ private:
+  Engine(EngineOptions options, Config config, Catalog catalog);
+  Status OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings);
+  std::chrono::milliseconds LockTimeout() const;
+  Status Mark(int64_t version, bool applied, Reporter& reporter);
+
+  EngineOptions options_;
+  Config config_;
+  Catalog catalog_;
+  std::string run_id_;
+  std::chrono::system_clock::time_point started_;
+};
+
+// The runner's version, recorded with every applied migration.
+const char* RunnerVersion();
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_ENGINE_H

@@ -1,0 +1,133 @@
+#include "executor.h"
+
+#include <link_migration/store.h>
+
+#include <chrono>
+
+#include "output_capture.h"
+
+namespace lm {
+namespace {
+
+// Turns a captured line back into what it was: a logged line carries the
+// marker and its level, anything else was printed.
+void Deliver(Reporter& reporter, const std::string& line) {
+  if (line.size() >= 2 && line[0] == kLogLineMarker) {
+    static constexpr LineKind kByLevel[] = {LineKind::kDebug, LineKind::kInfo, LineKind::kWarning, LineKind::kError};
+    int level = line[1] - '0';
+    if (level >= 0 && level <= 3) {
+      reporter.StepLine(kByLevel[level], line.substr(2));
+      return;
+    }
+  }
+  reporter.StepLine(LineKind::kOutput, line);
+}
+
+std::string StepName(const PlannedStep& step) {
+  return "version " + std::to_string(step.migration->version) + " (" + step.migration->name + ")";
+}
+
+}  // namespace
+
+Status Executor::Run(const Plan& plan) {
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    reporter_.StepStarted(plan.steps[i], i + 1, plan.steps.size());
+    LM_RETURN_IF_ERROR(RunStep(plan.steps[i]));
+  }
+  return Status::Ok();
+}
+
+Record Executor::MakeRecord(const PlannedStep& step, VersionState state) const {
+  Record record;
+  record.version = step.migration->version;
+  record.state = state;
+  record.name = step.migration->name;
+  record.checksum = step.migration->checksum;
+  record.applied_at = FormatUtc(environment_.Now());
+  record.applied_by = identity_.applied_by;
+  record.runner_version = identity_.runner_version;
+  record.attempts = step.previous_attempts + (step.direction == Direction::kUp ? 1 : 0);
+  record.run_id = identity_.run_id;
+  return record;
+}
+
+Event Executor::MakeEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail) const {
+  return Event{step.migration->version, kind, step.migration->name, FormatUtc(environment_.Now()),
+               identity_.applied_by, duration_ms, std::move(detail), identity_.run_id};
+}
+
+Status Executor::RunStep(const PlannedStep& step) {
+  const StoreCapabilities caps = store_.capabilities();
+  const bool transaction = caps.transactions && step.migration->transactional();
+  if (transaction) {
+    LM_RETURN_IF_ERROR(store_.Begin());
+  } else if (caps.full_records) {
+    // Without a transaction a crash mid-step must leave a trace that says so.
+    LM_RETURN_IF_ERROR(store_.PutRecord(MakeRecord(step, VersionState::kRunning)));
+  }
+
+  lm_context context(settings_, *step.migration, step.direction, store_, transaction);
+  const auto started = std::chrono::steady_clock::now();
+  lm_result result;
+  {
+    OutputCapture capture([this](const std::string& line) { Deliver(reporter_, line); });
+    LM_RETURN_IF_ERROR(capture.Start());
+    result = context.Run();
+  }
+  StepOutcome outcome;
+  outcome.ok = result == LM_OK;
+  outcome.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  outcome.error = context.error;
+  outcome.changelog_path = context.changelog_path.string();
+
+  if (outcome.ok) {
+    Status recorded = RecordSuccess(step, outcome);
+    if (recorded.ok() && transaction) recorded = store_.Commit();
+    if (recorded.ok()) {
+      reporter_.StepFinished(step, outcome);
+      return Status::Ok();
+    }
+    outcome.ok = false;
+    outcome.error = "the step ran but could not be recorded: " + recorded.message();
+  }
+
+  bool rolled_back = false;
+  if (transaction) rolled_back = store_.Rollback().ok();
+  reporter_.StepFinished(step, outcome);
+  Status recorded = RecordFailure(step, rolled_back, outcome);
+  std::string message = StepName(step) + " failed during " + DirectionName(step.direction) + ": " + outcome.error;
+  if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
+  return Status::Error(ErrorKind::kMigrationFailed, message);
+}
+
+Status Executor::RecordSuccess(const PlannedStep& step, const StepOutcome& outcome) {
+  if (step.direction == Direction::kUp) {
+    Record record = MakeRecord(step, VersionState::kApplied);
+    record.duration_ms = outcome.duration_ms;
+    record.changelog_path = outcome.changelog_path;
+    LM_RETURN_IF_ERROR(store_.PutRecord(record));
+    return store_.AppendEvent(MakeEvent(step, LM_EVENT_APPLY, outcome.duration_ms,
+                                        outcome.changelog_path.empty() ? "" : "changelog " + outcome.changelog_path));
+  }
+  LM_RETURN_IF_ERROR(store_.DeleteRecord(step.migration->version));
+  return store_.AppendEvent(MakeEvent(step, LM_EVENT_REVERT, outcome.duration_ms,
+                                      outcome.changelog_path.empty() ? "" : "changelog " + outcome.changelog_path));
+}
+
+Status Executor::RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome) {
+  if (!store_.capabilities().full_records) return Status::Ok();
+  // A reverted step that rolled back leaves the version applied, as it was.
+  if (!(rolled_back && step.direction == Direction::kDown)) {
+    Record record = MakeRecord(step, rolled_back ? VersionState::kFailedRolledBack : VersionState::kFailedPartial);
+    record.duration_ms = outcome.duration_ms;
+    record.error = outcome.error;
+    record.changelog_path = outcome.changelog_path;
+    LM_RETURN_IF_ERROR(store_.PutRecord(record));
+  }
+  std::string detail = std::string(DirectionName(step.direction)) + ": " + outcome.error +
+                       (rolled_back ? " (rolled back)" : " (not rolled back)");
+  return store_.AppendEvent(MakeEvent(step, LM_EVENT_FAIL, outcome.duration_ms, detail));
+}
+
+}  // namespace lm

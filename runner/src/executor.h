@@ -1,0 +1,50 @@
+// Runs a plan's steps one by one and records each in the version store.
+#ifndef LINK_MIGRATION_RUNNER_EXECUTOR_H
+#define LINK_MIGRATION_RUNNER_EXECUTOR_H
+
+#include <string>
+
+#include "environment.h"
+#include "plan.h"
+#include "reporter.h"
+#include "status.h"
+#include "step_context.h"
+#include "version_store.h"
+
+namespace lm {
+
+struct RunIdentity {
+  std::string applied_by;  // user@host
+  std::string run_id;
+  std::string runner_version;
+};
+
+class Executor {
+ public:
+  Executor(VersionStore& store, const StepSettings& settings, const RunIdentity& identity,
+           const Environment& environment, Reporter& reporter)
+      : store_(store), settings_(settings), identity_(identity), environment_(environment), reporter_(reporter) {}
+
+  // Each step runs, then is recorded; on a transactional store the step's
+  // work and its record commit together (unless the migration forbids a
+  // transaction). The first failure is rolled back where possible, recorded,
+  // and ends the run with kind kMigrationFailed; earlier steps stay applied.
+  Status Run(const Plan& plan);
+
+ private:
+  Status RunStep(const PlannedStep& step);
+  Record MakeRecord(const PlannedStep& step, VersionState state) const;
+  Event MakeEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail) const;
+  Status RecordSuccess(const PlannedStep& step, const StepOutcome& outcome);
+  Status RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome);
+
+  VersionStore& store_;
+  const StepSettings& settings_;
+  const RunIdentity& identity_;
+  const Environment& environment_;
+  Reporter& reporter_;
+};
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_EXECUTOR_H

@@ -1,0 +1,20 @@
+// Loads plugin libraries for the life of the process.
+#ifndef LINK_MIGRATION_RUNNER_PLUGIN_LIBRARY_H
+#define LINK_MIGRATION_RUNNER_PLUGIN_LIBRARY_H
+
+#include <boost/dll/shared_library.hpp>
+#include <filesystem>
+
+#include "status.h"
+
+namespace lm {
+
+// Checks the file, then loads it with immediate binding and local symbols.
+// The library is never unloaded: code, static data and strings of a plugin
+// stay valid until the process exits. On failure the error (kind
+// kPluginLoad) names the file and the loader's reason.
+Status LoadPluginLibrary(const std::filesystem::path& path, const boost::dll::shared_library** library);
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_PLUGIN_LIBRARY_H
