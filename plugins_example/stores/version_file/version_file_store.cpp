@@ -110,7 +110,7 @@ Outcome read_version(const std::string& path, int64_t* version) {
   int64_t value = -1;
   const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (number.empty() || error != std::errc() || end != number.data() + number.size() || value < 0) {
-    const std::string found = text.empty() ? "it is empty" : "it holds \"" + excerpt(text) + "\"";
+    const std::string found = number.empty() ? "it is empty" : "it holds \"" + excerpt(number) + "\"";
     return failure(LM_ERR_CORRUPT,
                    path + " does not hold a version number (" + found + "); fix or delete the file");
   }
