@@ -1,9 +1,8 @@
 // Version 2: a few authors and books to work with, inserted through prepared
 // statements.
-#include <link_migration/migration.hpp>
-
 #include <cstdint>
 #include <iterator>
+#include <link_migration/migration.hpp>
 #include <string>
 
 #include "bookshop.hpp"
@@ -55,9 +54,10 @@ LINK_MIGRATION({
               author.bind_int64(1, a.id).bind_text(2, a.name).run();
               author.reset();
             }
-            sqlite::Statement book(db,
-                                   "INSERT INTO books (id, author_id, title, price_cents, legacy_sku) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+            sqlite::Statement book(
+                db,
+                "INSERT INTO books (id, author_id, title, price_cents, legacy_sku) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)");
             for (const Book& b : kBooks) {
               book.bind_int64(1, b.id).bind_int64(2, b.author_id).bind_text(3, b.title);
               book.bind_int64(4, b.price_cents);

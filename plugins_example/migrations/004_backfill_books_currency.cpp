@@ -1,10 +1,9 @@
 // Version 4: a data migration. Fills books.currency from the config's
 // params.default_currency and writes one data-changelog row per book it
 // changes (the audit CSV kept with the version's record).
-#include <link_migration/migration.hpp>
-
 #include <cstdint>
 #include <cstdio>
+#include <link_migration/migration.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -30,20 +29,21 @@ std::string default_currency(const Context& ctx) {
     return true;
   }();
   if (!three_capitals) {
-    throw std::runtime_error("params.default_currency must be an ISO 4217 code such as \"EUR\", not " +
-                             code);
+    throw std::runtime_error(
+        "params.default_currency must be an ISO 4217 code such as \"EUR\", not " + code);
   }
   return code;
 }
 
 // Sets books.currency from `from` (NULL when from is empty) to `to` (NULL when
 // empty), logging each changed book in the changelog. Returns how many.
-int change_currency(const Context& ctx, sqlite3* db, const std::string& from, const std::string& to) {
+int change_currency(const Context& ctx, sqlite3* db, const std::string& from,
+                    const std::string& to) {
   // Read first, then write: rows are not changed under an open SELECT.
   std::vector<std::pair<std::int64_t, std::string>> books;
-  sqlite::Statement select(db, from.empty()
-                                   ? "SELECT id, title FROM books WHERE currency IS NULL ORDER BY id"
-                                   : "SELECT id, title FROM books WHERE currency = ?1 ORDER BY id");
+  sqlite::Statement select(
+      db, from.empty() ? "SELECT id, title FROM books WHERE currency IS NULL ORDER BY id"
+                       : "SELECT id, title FROM books WHERE currency = ?1 ORDER BY id");
   if (!from.empty()) select.bind_text(1, from);
   while (select.step()) books.emplace_back(select.column_int64(0), select.column_text(1));
 
@@ -75,7 +75,8 @@ LINK_MIGRATION({
           const std::string currency = default_currency(ctx);
           ctx.info("backfilling books.currency with " + currency);
           int changed = 0;
-          bookshop::with_database(ctx, [&](sqlite3* db) { changed = change_currency(ctx, db, "", currency); });
+          bookshop::with_database(
+              ctx, [&](sqlite3* db) { changed = change_currency(ctx, db, "", currency); });
           // Plain output works too: the runner shows it under the step.
           std::printf("backfill: %d book(s) now priced in %s\n", changed, currency.c_str());
           std::fflush(stdout);
@@ -84,7 +85,8 @@ LINK_MIGRATION({
         [](Context& ctx) {
           const std::string currency = default_currency(ctx);
           int changed = 0;
-          bookshop::with_database(ctx, [&](sqlite3* db) { changed = change_currency(ctx, db, currency, ""); });
+          bookshop::with_database(
+              ctx, [&](sqlite3* db) { changed = change_currency(ctx, db, currency, ""); });
           ctx.info("cleared books.currency on " + std::to_string(changed) + " book(s)");
         },
     .down_note =

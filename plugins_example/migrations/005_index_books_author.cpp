@@ -9,6 +9,9 @@ using link_migration::Context;
 LINK_MIGRATION({
     .version = 5,
     .name = "index_books_author",
-    .up = [](Context& ctx) { bookshop::exec(ctx, "CREATE INDEX books_author_id ON books (author_id)"); },
+    .up =
+        [](Context& ctx) {
+          bookshop::exec(ctx, "CREATE INDEX books_author_id ON books (author_id)");
+        },
     .down = [](Context& ctx) { bookshop::exec(ctx, "DROP INDEX books_author_id"); },
 });

@@ -3,7 +3,6 @@
 // step could bring them back. The last values go into the data changelog, so
 // they remain on record outside the database.
 #include <link_migration/migration.hpp>
-
 #include <string>
 
 #include "bookshop.hpp"
@@ -35,7 +34,6 @@ LINK_MIGRATION({
           });
         },
     // No .down: irreversible.
-    .up_note =
-        "Irreversible: deletes books.legacy_sku and its values. They are written to this "
-        "step's data changelog first; back up the database if you need more than that.",
+    .up_note = "Irreversible: deletes books.legacy_sku and its values. They are written to this "
+               "step's data changelog first; back up the database if you need more than that.",
 });

@@ -13,7 +13,6 @@
 
 #include <link_migration/migration.hpp>
 #include <link_migration/sqlite.hpp>
-
 #include <stdexcept>
 #include <string>
 #include <string_view>

@@ -51,7 +51,8 @@ LINK_MIGRATION({
             FROM authors AS a LEFT JOIN books AS b ON b.author_id = a.id
             GROUP BY a.id, a.name
           )sql");
-          ctx.info("reporting views ready: report_books, report_catalog_value, report_author_titles");
+          ctx.info(
+              "reporting views ready: report_books, report_catalog_value, report_author_titles");
         },
     .down = [](Context& ctx) { bookshop::exec(ctx, "DROP VIEW report_author_titles"); },
 });

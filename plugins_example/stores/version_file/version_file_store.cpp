@@ -12,9 +12,8 @@
 //
 // With this contract the runner knows only "everything up to N is applied":
 // no per-version records, checksums, history, lock or transactions.
-#include <link_migration/store.h>
-
 #include <fcntl.h>
+#include <link_migration/store.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,9 +109,10 @@ Outcome read_version(const std::string& path, int64_t* version) {
   int64_t value = -1;
   const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (number.empty() || error != std::errc() || end != number.data() + number.size() || value < 0) {
-    const std::string found = number.empty() ? "it is empty" : "it holds \"" + excerpt(number) + "\"";
-    return failure(LM_ERR_CORRUPT,
-                   path + " does not hold a version number (" + found + "); fix or delete the file");
+    const std::string found =
+        number.empty() ? "it is empty" : "it holds \"" + excerpt(number) + "\"";
+    return failure(LM_ERR_CORRUPT, path + " does not hold a version number (" + found +
+                                       "); fix or delete the file");
   }
   *version = value;
   return {};
@@ -132,7 +132,8 @@ Outcome write_version(const std::string& path, int64_t version) {
   if (version < 0) return failure(LM_ERROR, "cannot store a negative version");
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return failure(LM_ERR_UNAVAILABLE, "cannot create " + temporary + ": " + errno_text(errno));
+  if (fd < 0)
+    return failure(LM_ERR_UNAVAILABLE, "cannot create " + temporary + ": " + errno_text(errno));
   const bool written = write_all(fd, std::to_string(version) + "\n") && ::fsync(fd) == 0;
   const int write_error = errno;
   if (::close(fd) != 0 || !written) {
@@ -143,8 +144,8 @@ Outcome write_version(const std::string& path, int64_t version) {
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
     ::unlink(temporary.c_str());
-    return failure(LM_ERR_UNAVAILABLE, "cannot rename " + temporary + " to " + path + ": " +
-                                           errno_text(error));
+    return failure(LM_ERR_UNAVAILABLE,
+                   "cannot rename " + temporary + " to " + path + ": " + errno_text(error));
   }
   // Make the rename itself durable; a folder that cannot be synced is no error.
   const std::string folder = std::filesystem::path(path).parent_path().string();

@@ -22,10 +22,10 @@
 #ifndef LINK_MIGRATION_SQLITE_HPP
 #define LINK_MIGRATION_SQLITE_HPP
 
-#include <link_migration/migration.hpp>
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <link_migration/migration.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
