@@ -11,6 +11,8 @@ add_library(link_migration_engine STATIC
   src/plan.cc
   src/plugin_library.cc
   src/step_context.cc
+  src/supervisor.cc
+  src/worker_relay.cc
   src/store_host.cc
   src/version_store.cc)
 target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -37,6 +38,7 @@ struct Invocation {
   bool package_version = false;
   bool help = false;
   std::optional<int64_t> lock_timeout_ms;
+  std::optional<int64_t> step_timeout_ms;
 };
 
 struct CommandLine {
@@ -77,6 +79,7 @@ void Describe(CommandLine& line, Invocation& inv) {
       ("dry-run", po::bool_switch(&inv.dry_run), "print the exact plan; change nothing")
       ("no-exec", po::bool_switch(), "same as --dry-run")
       ("lock-timeout", po::value<int64_t>()->value_name("MS"), "wait at most MS ms for the store's lock (-1: forever)")
+      ("step-timeout", po::value<int64_t>()->value_name("MS"), "kill a step that runs longer than MS ms")
       ("version,v", po::bool_switch(&inv.print_version), "print the current migration version")
       ("package-version", po::bool_switch(&inv.package_version), "print link-migration's own version")
       ("help,h", po::bool_switch(&inv.help), "show this help");
@@ -96,6 +99,7 @@ Status Parse(int argc, char** argv, Invocation* inv, CommandLine* line) {
     if (values.count("to")) inv->to = values["to"].as<int64_t>();
     if (values.count("steps")) inv->steps = values["steps"].as<int64_t>();
     if (values.count("lock-timeout")) inv->lock_timeout_ms = values["lock-timeout"].as<int64_t>();
+    if (values.count("step-timeout")) inv->step_timeout_ms = values["step-timeout"].as<int64_t>();
     if (values["no-exec"].as<bool>()) inv->dry_run = true;
   } catch (const po::error& failure) {
     return Status::Error(ErrorKind::kUsage, std::string(failure.what()) + " (see --help)");
@@ -182,7 +186,8 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
     std::ostringstream options;
     options << line.visible;
     std::fprintf(io.out, "%s%s\nExit codes: 0 ok, 1 a migration failed, 2 usage, 3 config, 4 plugin load,\n"
-                         "5 store, 6 lock timeout, 7 plan refused, 8 drift, 9 needs repair (docs/cli.md).\n",
+                         "5 store, 6 lock timeout, 7 plan refused, 8 drift, 9 needs repair, 10 step died,\n"
+                         "11 step timed out (docs/cli.md).\n",
                  kUsage, options.str().c_str());
     return 0;
   }
@@ -206,6 +211,10 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
   options.config_file = inv.config_file;
   options.builtin_store_dir = BuiltinStoreDir();
   if (inv.lock_timeout_ms) options.lock_timeout = std::chrono::milliseconds(*inv.lock_timeout_ms);
+  if (inv.step_timeout_ms) {
+    if (*inv.step_timeout_ms <= 0) return Fail(io, Status::Error(ErrorKind::kUsage, "--step-timeout needs MS > 0"));
+    options.step_timeout = std::chrono::milliseconds(*inv.step_timeout_ms);
+  }
   std::unique_ptr<Engine> engine;
   Status status = Engine::Open(options, &engine);
   if (!status.ok()) return Fail(io, status);
@@ -248,6 +257,9 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
+  // A closed stdout (`| head`) must not kill a run between a step and its
+  // record: writes then fail quietly and the migration finishes.
+  signal(SIGPIPE, SIG_IGN);
   // Steps' output is captured from descriptors 1 and 2; the CLI's own
   // output goes to duplicates taken now.
   Output io{fdopen(dup(STDOUT_FILENO), "w"), fdopen(dup(STDERR_FILENO), "w")};

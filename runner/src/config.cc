@@ -11,7 +11,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kKnownKeys[] = {"migrations", "store",        "plugin_path",
-                                      "params",     "changelog_dir", "lock_timeout_ms"};
+                                      "params",     "changelog_dir", "lock_timeout_ms",
+                                      "step_timeout_ms"};
 
 class ConfigReader {
  public:
@@ -40,6 +41,12 @@ class ConfigReader {
       if (!timeout.is_number_integer())
         return Fail("lock_timeout_ms", "must be an integer number of milliseconds (-1: wait forever)");
       config_->lock_timeout_ms = timeout.get<int64_t>();
+    }
+    if (root.contains("step_timeout_ms")) {
+      const json& timeout = root["step_timeout_ms"];
+      if (!timeout.is_number_integer() || timeout.get<int64_t>() <= 0)
+        return Fail("step_timeout_ms", "must be a positive integer number of milliseconds");
+      config_->step_timeout_ms = timeout.get<int64_t>();
     }
     return Status::Ok();
   }

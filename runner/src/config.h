@@ -27,6 +27,7 @@ struct Config {
   std::string params_json = "{}";
   std::filesystem::path changelog_dir;
   std::optional<int64_t> lock_timeout_ms;
+  std::optional<int64_t> step_timeout_ms;
 };
 
 // Reads and validates the config; errors (kind kConfig) name the file and

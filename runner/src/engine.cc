@@ -8,6 +8,7 @@
 #include "discovery.h"
 #include "executor.h"
 #include "store_host.h"
+#include "supervisor.h"
 
 #ifndef LM_RUNNER_VERSION
 #define LM_RUNNER_VERSION "0.0.0"
@@ -77,7 +78,24 @@ Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, s
   return OpenVersionStore(request, store, warnings);
 }
 
+RunIdentity Engine::Identity() const {
+  const Environment& env = *options_.environment;
+  return RunIdentity{env.User() + "@" + env.Host(), run_id_, RunnerVersion()};
+}
+
 Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
+  if (request.dry_run) return MigrateHere(request, reporter);
+  SupervisorOptions supervision;
+  if (options_.step_timeout) {
+    supervision.step_timeout = options_.step_timeout;
+  } else if (config_.step_timeout_ms) {
+    supervision.step_timeout = std::chrono::milliseconds(*config_.step_timeout_ms);
+  }
+  return RunInWorker([&](Reporter& relay) { return MigrateHere(request, relay); }, catalog_, supervision, reporter,
+                     [&](const PlannedStep& step, const std::string& reason) { return RecordDeath(step, reason); });
+}
+
+Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
   std::unique_ptr<VersionStore> store;
   std::vector<std::string> warnings;
   LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/request.dry_run, &store, &warnings));
@@ -93,13 +111,46 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   reporter.PlanReady(store->name(), plan, request.dry_run);
   if (request.dry_run || plan.steps.empty()) return Status::Ok();
 
-  const Environment& env = *options_.environment;
   StepSettings settings;
   settings.params = nlohmann::json::parse(config_.params_json);
   settings.changelog_dir = config_.changelog_dir;
   settings.run_started = started_;
-  RunIdentity identity{env.User() + "@" + env.Host(), run_id_, RunnerVersion()};
-  return Executor(*store, settings, identity, env, reporter).Run(plan);
+  const RunIdentity identity = Identity();
+  return Executor(*store, settings, identity, *options_.environment, reporter).Run(plan);
+}
+
+// The worker died inside `step`. What the store holds says how far it got: a
+// running mark means the step had no transaction and may have done part of
+// its work; no mark means its transaction died with it.
+Status Engine::RecordDeath(const PlannedStep& step, const std::string& reason) {
+  std::unique_ptr<VersionStore> store;
+  std::vector<std::string> warnings;
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/false, &store, &warnings));
+  if (!store->capabilities().full_records) return Status::Ok();
+  StoreLock lock(*store);
+  LM_RETURN_IF_ERROR(lock.Acquire(LockTimeout()));
+  std::vector<Record> records;
+  LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  const int64_t version = step.migration->version;
+  auto found = std::find_if(records.begin(), records.end(), [&](const Record& r) { return r.version == version; });
+  const bool running = found != records.end() && found->state == VersionState::kRunning;
+  const bool finished = step.direction == Direction::kUp
+                            ? found != records.end() && found->state == VersionState::kApplied && found->run_id == run_id_
+                            : found == records.end();
+  if (finished) return Status::Ok();  // it committed just before the worker died
+
+  const RunIdentity identity = Identity();
+  const Environment& env = *options_.environment;
+  if (running || step.direction == Direction::kUp) {
+    Record record = NewRecord(step, running ? VersionState::kFailedPartial : VersionState::kFailedRolledBack,
+                              identity, env);
+    record.error = reason;
+    LM_RETURN_IF_ERROR(store->PutRecord(record));
+  }
+  return store->AppendEvent(NewEvent(step, LM_EVENT_FAIL, 0,
+                                     std::string(DirectionName(step.direction)) + ": " + reason +
+                                         (running ? " (not rolled back)" : " (rolled back)"),
+                                     identity, env));
 }
 
 Status Engine::GetStatus(StatusReport* report) {

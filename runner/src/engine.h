@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "environment.h"
+#include "executor.h"
 #include "plan.h"
 #include "reporter.h"
 #include "status.h"
@@ -27,6 +28,8 @@ struct EngineOptions {
   std::filesystem::path builtin_store_dir;
   // Overrides the config's lock_timeout_ms.
   std::optional<std::chrono::milliseconds> lock_timeout;
+  // Overrides the config's step_timeout_ms.
+  std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();
 };
 
@@ -51,6 +54,7 @@ class Engine {
   const Config& config() const { return config_; }
   const Catalog& catalog() const { return catalog_; }
 
+  // Runs in a worker process (crash isolation, step timeout); a dry run runs here.
   Status Migrate(const MigrateRequest& request, Reporter& reporter);
   Status GetStatus(StatusReport* report);
   Status GetCurrentVersion(int64_t* version);
@@ -65,6 +69,9 @@ class Engine {
   Status OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings);
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
+  Status MigrateHere(const MigrateRequest& request, Reporter& reporter);
+  Status RecordDeath(const PlannedStep& step, const std::string& reason);
+  RunIdentity Identity() const;
 
   EngineOptions options_;
   Config config_;

@@ -37,23 +37,24 @@ Status Executor::Run(const Plan& plan) {
   return Status::Ok();
 }
 
-Record Executor::MakeRecord(const PlannedStep& step, VersionState state) const {
+Record NewRecord(const PlannedStep& step, VersionState state, const RunIdentity& identity, const Environment& env) {
   Record record;
   record.version = step.migration->version;
   record.state = state;
   record.name = step.migration->name;
   record.checksum = step.migration->checksum;
-  record.applied_at = FormatUtc(environment_.Now());
-  record.applied_by = identity_.applied_by;
-  record.runner_version = identity_.runner_version;
+  record.applied_at = FormatUtc(env.Now());
+  record.applied_by = identity.applied_by;
+  record.runner_version = identity.runner_version;
   record.attempts = step.previous_attempts + (step.direction == Direction::kUp ? 1 : 0);
-  record.run_id = identity_.run_id;
+  record.run_id = identity.run_id;
   return record;
 }
 
-Event Executor::MakeEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail) const {
-  return Event{step.migration->version, kind, step.migration->name, FormatUtc(environment_.Now()),
-               identity_.applied_by, duration_ms, std::move(detail), identity_.run_id};
+Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail,
+               const RunIdentity& identity, const Environment& env) {
+  return Event{step.migration->version, kind,        step.migration->name, FormatUtc(env.Now()),
+               identity.applied_by,     duration_ms, std::move(detail),    identity.run_id};
 }
 
 Status Executor::RunStep(const PlannedStep& step) {

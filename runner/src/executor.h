@@ -19,6 +19,11 @@ struct RunIdentity {
   std::string runner_version;
 };
 
+// A record / event for `step` as this run writes it.
+Record NewRecord(const PlannedStep& step, VersionState state, const RunIdentity& identity, const Environment& env);
+Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail,
+               const RunIdentity& identity, const Environment& env);
+
 class Executor {
  public:
   Executor(VersionStore& store, const StepSettings& settings, const RunIdentity& identity,
@@ -33,8 +38,12 @@ class Executor {
 
  private:
   Status RunStep(const PlannedStep& step);
-  Record MakeRecord(const PlannedStep& step, VersionState state) const;
-  Event MakeEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail) const;
+  Record MakeRecord(const PlannedStep& step, VersionState state) const {
+    return NewRecord(step, state, identity_, environment_);
+  }
+  Event MakeEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail) const {
+    return NewEvent(step, kind, duration_ms, std::move(detail), identity_, environment_);
+  }
   Status RecordSuccess(const PlannedStep& step, const StepOutcome& outcome);
   Status RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome);
 

@@ -20,6 +20,8 @@ enum class ErrorKind : int {
   kPlanRefused = 7,      // the plan cannot be carried out (irreversible, unknown target)
   kDrift = 8,            // applied migrations changed, went missing, or out of order
   kNeedsRepair = 9,      // an interrupted or partial step needs a human
+  kStepDied = 10,        // a step crashed the worker process (signal, exit())
+  kStepTimeout = 11,     // a step ran past its timeout and was killed
 };
 
 class Status {

@@ -1,0 +1,55 @@
+// Carries a worker process's reports to its supervisor: the worker writes
+// every Reporter call as one JSON line to a pipe; the supervisor replays the
+// lines into the real Reporter and learns which step is running.
+#ifndef LINK_MIGRATION_RUNNER_WORKER_RELAY_H
+#define LINK_MIGRATION_RUNNER_WORKER_RELAY_H
+
+#include <optional>
+#include <string>
+
+#include "catalog.h"
+#include "reporter.h"
+#include "status.h"
+
+namespace lm {
+
+// Worker side.
+class RelayReporter : public Reporter {
+ public:
+  explicit RelayReporter(int fd) : fd_(fd) {}
+
+  void Warning(const std::string& message) override;
+  void PlanReady(const std::string& store_name, const Plan& plan, bool dry_run) override;
+  void StepStarted(const PlannedStep& step, size_t index, size_t count) override;
+  void StepLine(LineKind kind, const std::string& line) override;
+  void StepFinished(const PlannedStep& step, const StepOutcome& outcome) override;
+  // The worker's last word; without it the supervisor knows the worker died.
+  void Finished(const Status& status);
+
+ private:
+  void Send(const std::string& json_line);
+  int fd_;
+};
+
+// Supervisor side: replays one line; keeps track of the step in progress and
+// of the worker's final status.
+class RelayReplayer {
+ public:
+  RelayReplayer(const Catalog& catalog, Reporter& reporter) : catalog_(catalog), reporter_(reporter) {}
+
+  void Replay(const std::string& json_line);
+
+  const std::optional<PlannedStep>& running_step() const { return running_; }
+  const std::optional<Status>& final_status() const { return final_; }
+
+ private:
+  const Catalog& catalog_;
+  Reporter& reporter_;
+  Plan plan_;  // owns the steps handed to reporter_
+  std::optional<PlannedStep> running_;
+  std::optional<Status> final_;
+};
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_WORKER_RELAY_H
