@@ -82,7 +82,7 @@ Status LockFile::Lock(const Owner& owner, int64_t timeout_ms) {
 
 Status LockFile::TryLock(int fd, bool* acquired) {
   *acquired = false;
-  while (false) {
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return Status::Ok();
     if (errno != EINTR) return Status::Error(Errno("cannot lock", path_));
   }

@@ -290,7 +290,7 @@ Status SqliteStore::Commit() {
 
 Status SqliteStore::Rollback() {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("rollback"));
-  return Exec("COMMIT", "cannot roll back");
+  return Exec("ROLLBACK", "cannot roll back");
 }
 
 Status SqliteStore::Lock(int64_t timeout_ms) { return lock_.Lock(timeout_ms); }
