@@ -3,7 +3,9 @@ add_library(link_migration_engine STATIC
   src/catalog.cc
   src/config.cc
   src/discovery.cc
+  src/drift.cc
   src/engine.cc
+  src/engine_recovery.cc
   src/environment.cc
   src/executor.cc
   src/library_file_check.cc

@@ -34,6 +34,8 @@ struct Invocation {
   std::optional<int64_t> to;
   std::optional<int64_t> steps;
   bool dry_run = false;
+  bool allow_out_of_order = false;
+  bool no_validate = false;
   bool print_version = false;
   bool package_version = false;
   bool help = false;
@@ -66,6 +68,10 @@ const char* kUsage =
     "  current            print the current migration version (same as -v)\n"
     "  mark-applied N     record N as applied without running it, after checking by hand\n"
     "  mark-pending N     remove N's record without running down, after checking by hand\n"
+    "  validate           check applied migrations against the plugins: changed, missing, out of order\n"
+    "  history            every recorded event: apply, revert, fail, mark, baseline, repair\n"
+    "  baseline N         adopt an existing target: record versions <= N as applied, run nothing\n"
+    "  repair             accept changed migrations: store their current checksums\n"
     "\n";
 
 void Describe(CommandLine& line, Invocation& inv) {
@@ -78,6 +84,9 @@ void Describe(CommandLine& line, Invocation& inv) {
       ("steps,n", po::value<int64_t>()->value_name("K"), "with --up or --down: at most K steps")
       ("dry-run", po::bool_switch(&inv.dry_run), "print the exact plan; change nothing")
       ("no-exec", po::bool_switch(), "same as --dry-run")
+      ("allow-out-of-order", po::bool_switch(&inv.allow_out_of_order),
+       "apply pending versions older than the newest applied one")
+      ("no-validate", po::bool_switch(&inv.no_validate), "migrate even if applied migrations drifted")
       ("lock-timeout", po::value<int64_t>()->value_name("MS"), "wait at most MS ms for the store's lock (-1: forever)")
       ("step-timeout", po::value<int64_t>()->value_name("MS"), "kill a step that runs longer than MS ms")
       ("version,v", po::bool_switch(&inv.print_version), "print the current migration version")
@@ -125,6 +134,8 @@ Status MigrateRequestFrom(const Invocation& inv, MigrateRequest* request) {
                 (inv.command == "to");
   if (actions > 1) return Status::Error(ErrorKind::kUsage, "choose one of up, down and to N");
   request->dry_run = inv.dry_run;
+  request->validate = !inv.no_validate;
+  request->allow_out_of_order = inv.allow_out_of_order;
   if (inv.up || inv.command == "up") {
     request->mode = MigrateRequest::Mode::kUp;
   } else if (inv.down || inv.command == "down") {
@@ -181,6 +192,106 @@ int Fail(const Output& io, const Status& status) {
   return status.exit_code();
 }
 
+int PrintCurrent(Engine& engine, const Invocation&, HumanReporter&, const Output& io) {
+  int64_t version = 0;
+  Status status = engine.GetCurrentVersion(&version);
+  if (!status.ok()) return Fail(io, status);
+  std::fprintf(io.out, "%lld\n", static_cast<long long>(version));
+  return 0;
+}
+
+int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const Output& io) {
+  StatusReport report;
+  Status status = engine.GetStatus(&report);
+  if (!status.ok()) return Fail(io, status);
+  for (const std::string& warning : report.warnings) reporter.Warning(warning);
+  PrintStatus(report, io.out);
+  return 0;
+}
+
+int Migrate(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io) {
+  MigrateRequest request;
+  Status status = MigrateRequestFrom(inv, &request);
+  if (status.ok()) status = engine.Migrate(request, reporter);
+  return status.ok() ? 0 : Fail(io, status);
+}
+
+int MarkVersion(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io) {
+  int64_t version = 0;
+  const bool applied = inv.command == "mark-applied";
+  Status status = ParseVersionArgument(inv, &version);
+  if (status.ok()) status = applied ? engine.MarkApplied(version, reporter) : engine.MarkPending(version, reporter);
+  if (!status.ok()) return Fail(io, status);
+  std::fprintf(io.out, "Version %lld marked %s.\n", static_cast<long long>(version), applied ? "applied" : "pending");
+  return 0;
+}
+
+int Validate(Engine& engine, const Invocation&, HumanReporter&, const Output& io) {
+  std::vector<Drift> drift;
+  Status status = engine.Validate(&drift);
+  if (!status.ok()) return Fail(io, status);
+  for (const Drift& item : drift) std::fprintf(io.out, "%s: %s\n", DriftKindName(item.kind), item.message.c_str());
+  if (drift.empty()) {
+    std::fprintf(io.out, "Valid: every applied migration is present and unchanged, none is pending out of order.\n");
+    return 0;
+  }
+  return Fail(io, Status::Error(ErrorKind::kDrift, std::to_string(drift.size()) + " problem" +
+                                                       (drift.size() == 1 ? "" : "s") + " found (listed above)"));
+}
+
+int ShowHistory(Engine& engine, const Invocation&, HumanReporter& reporter, const Output& io) {
+  std::vector<Event> events;
+  bool supported = true;
+  Status status = engine.GetHistory(&events, &supported);
+  if (!status.ok()) return Fail(io, status);
+  if (!supported) reporter.Warning("this store keeps no history");
+  std::fprintf(io.out, "%-24s  %-12s  %10s  %-24s  %-20s  %8s  %s\n", "AT", "EVENT", "VERSION", "NAME", "BY", "MS",
+               "DETAIL");
+  for (const Event& event : events) {
+    std::fprintf(io.out, "%-24s  %-12s  %10lld  %-24s  %-20s  %8lld  %s\n", event.at.c_str(), event.kind.c_str(),
+                 static_cast<long long>(event.version), event.name.c_str(), event.by.c_str(),
+                 static_cast<long long>(event.duration_ms), event.detail.c_str());
+  }
+  return 0;
+}
+
+int BaselineAt(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io) {
+  int64_t version = 0;
+  Status status = ParseVersionArgument(inv, &version);
+  if (status.ok()) status = engine.Baseline(version, reporter);
+  if (!status.ok()) return Fail(io, status);
+  std::fprintf(io.out, "Baseline recorded: versions up to %lld are applied.\n", static_cast<long long>(version));
+  return 0;
+}
+
+int RepairChecksums(Engine& engine, const Invocation&, HumanReporter& reporter, const Output& io) {
+  std::vector<std::string> repaired;
+  Status status = engine.Repair(reporter, &repaired);
+  if (!status.ok()) return Fail(io, status);
+  for (const std::string& line : repaired) std::fprintf(io.out, "repaired %s\n", line.c_str());
+  std::fprintf(io.out, "%zu record%s repaired.\n", repaired.size(), repaired.size() == 1 ? "" : "s");
+  return 0;
+}
+
+struct Command {
+  const char* name;
+  int (*run)(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io);
+};
+
+// "migrate" stands for the seed's flags (--up, --down, --to) with no command.
+constexpr Command kCommands[] = {
+    {"migrate", Migrate},          {"up", Migrate},           {"down", Migrate},
+    {"to", Migrate},               {"status", ShowStatus},    {"current", PrintCurrent},
+    {"mark-applied", MarkVersion}, {"mark-pending", MarkVersion}, {"validate", Validate},
+    {"history", ShowHistory},      {"baseline", BaselineAt},  {"repair", RepairChecksums},
+};
+
+const Command* FindCommand(const std::string& name) {
+  for (const Command& command : kCommands)
+    if (name == command.name) return &command;
+  return nullptr;
+}
+
 int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
   if (inv.help) {
     std::ostringstream options;
@@ -195,14 +306,11 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
     std::fprintf(io.out, "link-migration %s\n", RunnerVersion());
     return 0;
   }
-  static const std::vector<std::string> kCommands = {"",       "up",      "down",         "to",
-                                                     "status", "current", "mark-applied", "mark-pending"};
-  if (std::find(kCommands.begin(), kCommands.end(), inv.command) == kCommands.end())
+  if (!inv.command.empty() && (inv.command == "migrate" || FindCommand(inv.command) == nullptr))
     return Fail(io, Status::Error(ErrorKind::kUsage, "unknown command '" + inv.command + "' (see --help)"));
   if (inv.config_file.empty())
     return Fail(io, Status::Error(ErrorKind::kUsage, "no config file: give one with -c FILE"));
-  const bool wants_migrate = inv.up || inv.down || inv.to || inv.command == "up" || inv.command == "down" ||
-                             inv.command == "to";
+  const bool wants_migrate = inv.up || inv.down || inv.to;
   if (inv.command.empty() && !wants_migrate && !inv.print_version)
     return Fail(io, Status::Error(ErrorKind::kUsage,
                                   "nothing to do: give --up, --down, --to=N, -v or a command such as status"));
@@ -220,38 +328,9 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
   if (!status.ok()) return Fail(io, status);
   HumanReporter reporter(io.out, io.err);
 
-  if (inv.print_version || inv.command == "current") {
-    int64_t version = 0;
-    status = engine->GetCurrentVersion(&version);
-    if (!status.ok()) return Fail(io, status);
-    std::fprintf(io.out, "%lld\n", static_cast<long long>(version));
-    return 0;
-  }
-  if (inv.command == "status") {
-    StatusReport report;
-    status = engine->GetStatus(&report);
-    if (!status.ok()) return Fail(io, status);
-    for (const std::string& warning : report.warnings) reporter.Warning(warning);
-    PrintStatus(report, io.out);
-    return 0;
-  }
-  if (inv.command == "mark-applied" || inv.command == "mark-pending") {
-    int64_t version = 0;
-    status = ParseVersionArgument(inv, &version);
-    if (status.ok()) {
-      status = inv.command == "mark-applied" ? engine->MarkApplied(version, reporter)
-                                             : engine->MarkPending(version, reporter);
-    }
-    if (!status.ok()) return Fail(io, status);
-    std::fprintf(io.out, "Version %lld marked %s.\n", static_cast<long long>(version),
-                 inv.command == "mark-applied" ? "applied" : "pending");
-    return 0;
-  }
-  MigrateRequest request;
-  status = MigrateRequestFrom(inv, &request);
-  if (status.ok()) status = engine->Migrate(request, reporter);
-  if (!status.ok()) return Fail(io, status);
-  return 0;
+  if (inv.print_version && inv.command.empty()) return PrintCurrent(*engine, inv, reporter, io);
+  const Command* command = FindCommand(inv.command.empty() ? "migrate" : inv.command);
+  return command->run(*engine, inv, reporter, io);
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <map>
 
 #include "discovery.h"
+#include "drift.h"
 #include "executor.h"
 #include "store_host.h"
+#include "store_lock.h"
 #include "supervisor.h"
 
 #ifndef LM_RUNNER_VERSION
@@ -19,24 +21,14 @@ namespace {
 
 constexpr std::chrono::milliseconds kDefaultLockTimeout{30000};
 
-// Holds the store's lock for one command, released on every path out.
-class StoreLock {
- public:
-  explicit StoreLock(VersionStore& store) : store_(store) {}
-  ~StoreLock() {
-    if (held_) (void)store_.Unlock();
-  }
-  Status Acquire(std::chrono::milliseconds timeout) {
-    if (!store_.capabilities().locking) return Status::Ok();
-    LM_RETURN_IF_ERROR(store_.Lock(timeout));
-    held_ = true;
-    return Status::Ok();
-  }
-
- private:
-  VersionStore& store_;
-  bool held_ = false;
-};
+Status RefuseDrift(const Catalog& catalog, const std::vector<Record>& records, bool allow_out_of_order) {
+  std::vector<Drift> drift = FindDrift(catalog, records);
+  if (allow_out_of_order)
+    std::erase_if(drift, [](const Drift& d) { return d.kind == Drift::Kind::kOutOfOrder; });
+  if (drift.empty()) return Status::Ok();
+  std::string more = drift.size() == 1 ? "" : " (and " + std::to_string(drift.size() - 1) + " more: see 'validate')";
+  return Status::Error(ErrorKind::kDrift, drift.front().message + more);
+}
 
 }  // namespace
 
@@ -83,6 +75,15 @@ RunIdentity Engine::Identity() const {
   return RunIdentity{env.User() + "@" + env.Host(), run_id_, RunnerVersion()};
 }
 
+Status Engine::OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store,
+                          std::unique_ptr<StoreLock>* lock) {
+  std::vector<std::string> warnings;
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/false, store, &warnings));
+  for (const std::string& warning : warnings) reporter.Warning(warning);
+  *lock = std::make_unique<StoreLock>(**store);
+  return (*lock)->Acquire(LockTimeout());
+}
+
 Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   if (request.dry_run) return MigrateHere(request, reporter);
   SupervisorOptions supervision;
@@ -106,6 +107,7 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
 
   std::vector<Record> records;
   LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  if (request.validate) LM_RETURN_IF_ERROR(RefuseDrift(catalog_, records, request.allow_out_of_order));
   Plan plan;
   LM_RETURN_IF_ERROR(MakePlan(catalog_, records, request, &plan));
   reporter.PlanReady(store->name(), plan, request.dry_run);
@@ -181,41 +183,22 @@ Status Engine::GetCurrentVersion(int64_t* version) {
   return Status::Ok();
 }
 
-Status Engine::MarkApplied(int64_t version, Reporter& reporter) { return Mark(version, true, reporter); }
-Status Engine::MarkPending(int64_t version, Reporter& reporter) { return Mark(version, false, reporter); }
-
-Status Engine::Mark(int64_t version, bool applied, Reporter& reporter) {
-  const Migration* migration = catalog_.Find(version);
-  if (applied && migration == nullptr)
-    return Status::Error(ErrorKind::kPlanRefused,
-                         "cannot mark version " + std::to_string(version) + " applied: no migration plugin has it");
+Status Engine::Validate(std::vector<Drift>* drift) {
   std::unique_ptr<VersionStore> store;
   std::vector<std::string> warnings;
-  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/false, &store, &warnings));
-  for (const std::string& warning : warnings) reporter.Warning(warning);
-  StoreLock lock(*store);
-  LM_RETURN_IF_ERROR(lock.Acquire(LockTimeout()));
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, &store, &warnings));
+  std::vector<Record> records;
+  LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  *drift = FindDrift(catalog_, records);
+  return Status::Ok();
+}
 
-  const Environment& env = *options_.environment;
-  const std::string by = env.User() + "@" + env.Host();
-  const std::string now = FormatUtc(env.Now());
-  std::string name = migration ? migration->name : "";
-  if (applied) {
-    Record record;
-    record.version = version;
-    record.state = VersionState::kApplied;
-    record.name = name;
-    record.checksum = migration->checksum;
-    record.applied_at = now;
-    record.applied_by = by;
-    record.runner_version = RunnerVersion();
-    record.run_id = run_id_;
-    LM_RETURN_IF_ERROR(store->PutRecord(record));
-  } else {
-    LM_RETURN_IF_ERROR(store->DeleteRecord(version));
-  }
-  return store->AppendEvent(Event{version, applied ? LM_EVENT_MARK_APPLIED : LM_EVENT_MARK_PENDING, name, now, by, 0,
-                                  "marked by hand", run_id_});
+Status Engine::GetHistory(std::vector<Event>* events, bool* supported) {
+  std::unique_ptr<VersionStore> store;
+  std::vector<std::string> warnings;
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, &store, &warnings));
+  *supported = store->capabilities().history;
+  return store->ListEvents(events);
 }
 
 }  // namespace lm

@@ -13,11 +13,13 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "drift.h"
 #include "environment.h"
 #include "executor.h"
 #include "plan.h"
 #include "reporter.h"
 #include "status.h"
+#include "store_lock.h"
 #include "version_store.h"
 
 namespace lm {
@@ -64,11 +66,25 @@ class Engine {
   Status MarkApplied(int64_t version, Reporter& reporter);
   Status MarkPending(int64_t version, Reporter& reporter);
 
+  // Every drift between the store and the plugins (read-only).
+  Status Validate(std::vector<Drift>* drift);
+  // The store's event history, oldest first; *supported is false for a
+  // store that keeps none.
+  Status GetHistory(std::vector<Event>* events, bool* supported);
+  // Adopts a target that already is at `version`: every known version up to
+  // it is recorded as applied, without running anything. Only on a store
+  // with no records yet.
+  Status Baseline(int64_t version, Reporter& reporter);
+  // Accepts changed sources: applied records take the plugins' current
+  // checksums. `repaired` lists one line per version changed.
+  Status Repair(Reporter& reporter, std::vector<std::string>* repaired);
+
  private:
   Engine(EngineOptions options, Config config, Catalog catalog);
   Status OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings);
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
+  Status OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store, std::unique_ptr<StoreLock>* lock);
   Status MigrateHere(const MigrateRequest& request, Reporter& reporter);
   Status RecordDeath(const PlannedStep& step, const std::string& reason);
   RunIdentity Identity() const;

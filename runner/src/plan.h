@@ -25,6 +25,8 @@ struct MigrateRequest {
   int64_t target = 0;                // kTo only; 0 means everything reverted
   std::optional<int64_t> max_steps;  // kUp / kDown only
   bool dry_run = false;
+  bool validate = true;             // refuse to run on drift (see drift.h)
+  bool allow_out_of_order = false;  // apply pending versions older than the newest applied
 };
 
 struct PlannedStep {

@@ -85,9 +85,9 @@ class FieldReader {
   }
 
   Status Corrupt(const char* key, const std::string& what) const {
-    std::string field = where_;
-    if (*key != '\0') field += field.empty() ? key : std::string(".") + key;
-    return Status::Corrupt(path_ + ": " + field + (field.empty() ? "" : " ") + what);
+    std::string field = where_.empty() ? "the top level" : where_;
+    if (*key != '\0') field = where_.empty() ? key : where_ + "." + key;
+    return Status::Corrupt(path_ + ": " + field + " " + what);
   }
 
  private:

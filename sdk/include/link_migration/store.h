@@ -64,6 +64,7 @@ typedef struct lm_record {
 #define LM_EVENT_MARK_APPLIED "mark-applied"
 #define LM_EVENT_MARK_PENDING "mark-pending"
 #define LM_EVENT_BASELINE "baseline"
+#define LM_EVENT_REPAIR "repair"
 
 /* One history event; stores append and never rewrite them. */
 typedef struct lm_event {
