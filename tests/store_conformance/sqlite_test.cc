@@ -1,0 +1,210 @@
+// Tests of sqlite.so beyond the conformance suite: what it does to the
+// database (WAL, tables, busy timeout), read-only opens, and its options.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "store_harness.h"
+
+namespace lm::store_test {
+namespace {
+
+// A connection of the test's own, independent of the store's.
+class Database {
+ public:
+  explicit Database(const std::string& path) { sqlite3_open(path.c_str(), &db_); }
+  ~Database() { sqlite3_close(db_); }
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // The first column of the first row, or "<none>"; errors as "error: ...".
+  std::string Query(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+      return std::string("error: ") + sqlite3_errmsg(db_);
+    }
+    std::string result = "<none>";
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(statement, 0);
+      result = text ? reinterpret_cast<const char*>(text) : "NULL";
+    }
+    sqlite3_finalize(statement);
+    return result;
+  }
+
+  bool Exec(const std::string& sql) {
+    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class SqliteStore : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    api_ = LoadStore(LM_SQLITE_STORE, &error);
+    ASSERT_NE(api_, nullptr) << error;
+  }
+
+  StoreClient Client(const std::string& options = R"({"database": "app.db"})") {
+    return StoreClient(api_, options, dir_.path());
+  }
+  std::string DbPath() const { return dir_.File("app.db"); }
+
+  const lm_store_api* api_ = nullptr;
+  TempDir dir_;
+};
+
+TEST_F(SqliteStore, PutsTheDatabaseInWalMode) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  Database db(DbPath());
+  EXPECT_EQ(db.Query("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStore, WaitsForOtherWritersInsteadOfFailing) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  auto* db = static_cast<sqlite3*>(store.NativeHandle("sqlite3"));
+  ASSERT_NE(db, nullptr);
+  sqlite3_stmt* statement = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &statement, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+  EXPECT_GE(sqlite3_column_int(statement, 0), 1000);
+  sqlite3_finalize(statement);
+}
+
+TEST_F(SqliteStore, NativeHandleIsAConnectionToTheDatabase) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  auto* db = static_cast<sqlite3*>(store.NativeHandle("sqlite3"));
+  ASSERT_NE(db, nullptr);
+  const char* file = sqlite3_db_filename(db, "main");
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(std::string(file), DbPath());
+  EXPECT_EQ(store.NativeHandle("libpq"), nullptr);
+}
+
+TEST_F(SqliteStore, KeepsReadableTablesWithTheDefaultPrefix) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  ASSERT_EQ(store.Put(FullRecord(4)), LM_OK) << store.message();
+  ASSERT_EQ(store.Append(FullEvent(4, LM_EVENT_APPLY)), LM_OK) << store.message();
+  Database db(DbPath());
+  EXPECT_EQ(db.Query("SELECT state FROM link_migration_records WHERE version = 4"), "applied");
+  EXPECT_EQ(db.Query("SELECT checksum FROM link_migration_records"), *FullRecord(4).checksum);
+  EXPECT_EQ(db.Query("SELECT kind || ' ' || done_by FROM link_migration_events"),
+            "apply alice@host1");
+}
+
+TEST_F(SqliteStore, TablePrefixNamesTheTables) {
+  StoreClient store = Client(R"({"database": "app.db", "table_prefix": "ops_"})");
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  ASSERT_EQ(store.Put(FullRecord(1)), LM_OK) << store.message();
+  Database db(DbPath());
+  EXPECT_EQ(db.Query("SELECT count(*) FROM ops_records"), "1");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM ops_events"), "0");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE name LIKE 'link_migration_%'"),
+            "0");
+}
+
+TEST_F(SqliteStore, UnknownStateInTheTableIsCorrupt) {
+  {
+    StoreClient store = Client();
+    ASSERT_EQ(store.Open(), LM_OK) << store.message();
+    ASSERT_EQ(store.Put(FullRecord(4)), LM_OK) << store.message();
+  }
+  Database db(DbPath());
+  ASSERT_TRUE(db.Exec("UPDATE link_migration_records SET state = 'done'"));
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  std::vector<RecordData> records;
+  EXPECT_EQ(store.List(&records), LM_ERR_CORRUPT);
+  EXPECT_NE(store.message().find(DbPath()), std::string::npos) << store.message();
+  EXPECT_NE(store.message().find("\"done\""), std::string::npos) << store.message();
+}
+
+TEST_F(SqliteStore, ReadOnlyOpenDoesNotCreateTables) {
+  {
+    Database db(DbPath());
+    ASSERT_TRUE(db.Exec("CREATE TABLE users (id INTEGER)"));
+  }
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(/*read_only=*/true), LM_OK) << store.message();
+  std::vector<RecordData> records;
+  ASSERT_EQ(store.List(&records), LM_OK) << store.message();
+  EXPECT_TRUE(records.empty());
+  std::vector<EventData> events;
+  ASSERT_EQ(store.ListEvents(&events), LM_OK) << store.message();
+  EXPECT_TRUE(events.empty());
+  EXPECT_NE(store.Put(FullRecord(1)), LM_OK);
+  EXPECT_NE(store.message().find("read-only"), std::string::npos) << store.message();
+  store.Close();
+
+  Database db(DbPath());
+  EXPECT_EQ(db.Query("SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'"),
+            "users");
+}
+
+TEST_F(SqliteStore, NotADatabaseIsCorruptAndNamed) {
+  std::ofstream(DbPath()) << "this is not a database, just some text that is long enough to "
+                             "fill a header of one hundred bytes, which SQLite checks first.";
+  StoreClient store = Client();
+  EXPECT_EQ(store.Open(), LM_ERR_CORRUPT) << store.message();
+  EXPECT_NE(store.message().find(DbPath()), std::string::npos) << store.message();
+}
+
+TEST_F(SqliteStore, LockFileSitsNextToTheDatabase) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  ASSERT_EQ(store.Lock(0), LM_OK) << store.message();
+  EXPECT_EQ(access((DbPath() + ".lock").c_str(), F_OK), 0);
+
+  LockProbe probe = ProbeLock(api_, R"({"database": "app.db"})", dir_.path(), 0);
+  ASSERT_TRUE(probe.ran) << probe.message;
+  EXPECT_EQ(probe.code, LM_ERR_LOCK_TIMEOUT);
+  EXPECT_NE(probe.message.find("lock on " + DbPath() + ".lock is held by conformance@"),
+            std::string::npos)
+      << probe.message;
+  EXPECT_NE(probe.message.find("(run conformance-run-" + std::to_string(getpid()) +
+                               ") since 2026-11-21T21:17:47Z"),
+            std::string::npos)
+      << probe.message;
+}
+
+struct OptionsCase {
+  const char* name;
+  const char* options;
+  const char* expected;
+};
+
+class SqliteOptions : public SqliteStore, public testing::WithParamInterface<OptionsCase> {};
+
+TEST_P(SqliteOptions, AreRejectedNamingTheKey) {
+  StoreClient store = Client(GetParam().options);
+  EXPECT_EQ(store.Open(), LM_ERROR) << store.message();
+  EXPECT_NE(store.message().find(GetParam().expected), std::string::npos) << store.message();
+  EXPECT_TRUE(dir_.Entries().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, SqliteOptions,
+    testing::Values(
+        OptionsCase{"MissingDatabase", "{}", "sqlite store option \"database\" is missing"},
+        OptionsCase{"DatabaseNotString", R"({"database": true})",
+                    "option \"database\" must be a string, got boolean true"},
+        OptionsCase{"PrefixNotString", R"({"database": "app.db", "table_prefix": 1})",
+                    "option \"table_prefix\" must be a string"},
+        OptionsCase{"PrefixWithSql", R"({"database": "app.db", "table_prefix": "x\"; DROP"})",
+                    "option \"table_prefix\" may hold only letters, digits and underscores"},
+        OptionsCase{"UnknownKey", R"({"database": "app.db", "path": "x"})",
+                    "option \"path\" is unknown (known options: database, table_prefix)"}),
+    [](const testing::TestParamInfo<OptionsCase>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace lm::store_test
