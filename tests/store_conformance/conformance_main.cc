@@ -23,8 +23,7 @@ bool ParseConformanceArgs(int argc, char** argv, std::string* error) {
     std::string arg = argv[i];
     std::string* target = nullptr;
     std::string value;
-    for (auto [flag, field] : {std::pair{"--store", &config.store},
-                               std::pair{"--options", &config.options}}) {
+    for (auto [flag, field] : {std::pair{"--store", &config.store}, std::pair{"--options", &config.options}}) {
       std::string prefix = std::string(flag) + "=";
       if (arg == flag && i + 1 < argc) {
         target = field;

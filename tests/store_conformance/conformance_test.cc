@@ -33,9 +33,9 @@ class StoreConformance : public testing::Test {
   std::string options_;
 };
 
-#define REQUIRE_CAPABILITY(bit)                                         \
-  do {                                                                  \
-    if (!Has(bit)) GTEST_SKIP() << "the store does not claim " #bit;    \
+#define REQUIRE_CAPABILITY(bit)                                      \
+  do {                                                               \
+    if (!Has(bit)) GTEST_SKIP() << "the store does not claim " #bit; \
   } while (0)
 
 TEST_F(StoreConformance, DescriptorMatchesItsCapabilities) {
@@ -109,8 +109,7 @@ TEST_F(StoreConformance, PutRecordRoundTripsEveryField) {
 TEST_F(StoreConformance, EveryStateRoundTrips) {
   StoreClient store = Client();
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
-  const int32_t states[] = {LM_STATE_APPLIED, LM_STATE_RUNNING, LM_STATE_FAILED_ROLLED_BACK,
-                            LM_STATE_FAILED_PARTIAL};
+  const int32_t states[] = {LM_STATE_APPLIED, LM_STATE_RUNNING, LM_STATE_FAILED_ROLLED_BACK, LM_STATE_FAILED_PARTIAL};
   for (int32_t state : states) {
     RecordData record = FullRecord(state);
     record.state = state;
@@ -136,8 +135,8 @@ TEST_F(StoreConformance, NullStringsComeBackNullOrEmpty) {
   const RecordData& got = records[0];
   EXPECT_EQ(got.version, 3);
   EXPECT_EQ(got.state, LM_STATE_RUNNING);
-  for (const Text* text : {&got.name, &got.checksum, &got.applied_at, &got.applied_by,
-                           &got.runner_version, &got.error, &got.changelog_path, &got.run_id}) {
+  for (const Text* text : {&got.name, &got.checksum, &got.applied_at, &got.applied_by, &got.runner_version, &got.error,
+                           &got.changelog_path, &got.run_id}) {
     EXPECT_TRUE(!text->has_value() || text->value().empty()) << "got \"" << text->value() << "\"";
   }
   EXPECT_EQ(got.duration_ms, 0);
@@ -254,8 +253,7 @@ TEST_F(StoreConformance, EventsListInTheOrderAppended) {
   // Not sorted by version: history is in the order things happened.
   std::vector<EventData> appended = {FullEvent(2, LM_EVENT_APPLY), FullEvent(1, LM_EVENT_FAIL),
                                      FullEvent(2, LM_EVENT_REVERT),
-                                     FullEvent(std::numeric_limits<int64_t>::max(),
-                                               LM_EVENT_BASELINE)};
+                                     FullEvent(std::numeric_limits<int64_t>::max(), LM_EVENT_BASELINE)};
   EventData sparse;
   sparse.version = 9;
   sparse.kind = LM_EVENT_MARK_PENDING;
@@ -349,8 +347,8 @@ TEST_F(StoreConformance, NativeHandleOfUnknownKindIsNull) {
 // True when the connection has a table of that name.
 bool HasTable(sqlite3* db, const char* table) {
   sqlite3_stmt* query = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1,
-                         &query, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &query, nullptr) !=
+      SQLITE_OK) {
     return false;
   }
   sqlite3_bind_text(query, 1, table, -1, SQLITE_TRANSIENT);
@@ -375,9 +373,7 @@ class NativeHandleTransaction : public StoreConformance {
     auto* db = static_cast<sqlite3*>(store->NativeHandle("sqlite3"));
     if (db == nullptr) GTEST_SKIP() << "the store has no \"sqlite3\" handle; only that kind is exercised";
     ASSERT_EQ(store->Begin(), LM_OK) << store->message();
-    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE conformance_users (id INTEGER)", nullptr, nullptr,
-                           nullptr),
-              SQLITE_OK)
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE conformance_users (id INTEGER)", nullptr, nullptr, nullptr), SQLITE_OK)
         << sqlite3_errmsg(db);
     ASSERT_EQ(store->Put(FullRecord(1)), LM_OK) << store->message();
     ASSERT_EQ(commit ? store->Commit() : store->Rollback(), LM_OK) << store->message();
@@ -444,9 +440,7 @@ TEST_F(Locking, TimeoutIsHonoured) {
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(store.Lock(300), LM_ERR_LOCK_TIMEOUT) << store.message();
-  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(waited, 250) << "gave up before the timeout";
   EXPECT_LT(waited, 5000) << "the timeout was not honoured";
 }

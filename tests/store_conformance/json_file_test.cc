@@ -77,8 +77,7 @@ struct CorruptCase {
   const char* expected;  // part of the message
 };
 
-class JsonFileCorruption : public JsonFileStore,
-                           public testing::WithParamInterface<CorruptCase> {};
+class JsonFileCorruption : public JsonFileStore, public testing::WithParamInterface<CorruptCase> {};
 
 const char kHeader[] = R"({"format": "link-migration-versions", "format_version": 1, )";
 
@@ -87,8 +86,7 @@ std::string WithHeader(const std::string& rest) { return kHeader + rest; }
 const CorruptCase kCorruptCases[] = {
     {"Garbage", "this is not json at all", "not valid JSON"},
     {"Empty", "", "not valid JSON"},
-    {"Truncated", R"({"format": "link-migration-versions", "format_version": 1, "rec)",
-     "not valid JSON"},
+    {"Truncated", R"({"format": "link-migration-versions", "format_version": 1, "rec)", "not valid JSON"},
     {"TopLevelArray", "[1, 2, 3]", "must be an object"},
     {"FutureFormatVersion",
      R"({"format": "link-migration-versions", "format_version": 2, "records": [], "events": []})",
@@ -101,19 +99,26 @@ const CorruptCase kCorruptCases[] = {
      "records must be an array"},
     {"MissingEvents", R"({"format": "link-migration-versions", "format_version": 1, "records": []})",
      "events is missing"},
-    {"VersionString", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": "3", "state": "applied"}], "events": []})",
+    {"VersionString",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": "3", "state": "applied"}], "events": []})",
      "records[0].version must be an integer"},
-    {"VersionFraction", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3.5, "state": "applied"}], "events": []})",
+    {"VersionFraction",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3.5, "state": "applied"}], "events": []})",
      "records[0].version must be an integer"},
-    {"VersionTooLarge", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 9223372036854775808, "state": "applied"}], "events": []})",
+    {"VersionTooLarge",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 9223372036854775808, "state": "applied"}], "events": []})",
      "records[0].version is out of range"},
-    {"UnknownState", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "done"}], "events": []})",
+    {"UnknownState",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "done"}], "events": []})",
      "records[0].state must be one of"},
-    {"NameNumber", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied", "name": 5}], "events": []})",
+    {"NameNumber",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied", "name": 5}], "events": []})",
      "records[0].name must be a string or null"},
-    {"MisspelledKey", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied", "checksun": "x"}], "events": []})",
+    {"MisspelledKey",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied", "checksun": "x"}], "events": []})",
      "unknown key \"checksun\""},
-    {"DuplicateVersion", R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied"}, {"version": 3, "state": "running"}], "events": []})",
+    {"DuplicateVersion",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied"}, {"version": 3, "state": "running"}], "events": []})",
      "version 3 more than once"},
     {"EventNotObject", R"({"format": "link-migration-versions", "format_version": 1, "records": [], "events": [7]})",
      "events[0] must be an object"},
@@ -151,9 +156,7 @@ TEST_P(JsonFileCorruption, BreakingTheFileWhileOpenStopsEveryChange) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, JsonFileCorruption, testing::ValuesIn(kCorruptCases),
-                         [](const testing::TestParamInfo<CorruptCase>& info) {
-                           return std::string(info.param.name);
-                         });
+                         [](const testing::TestParamInfo<CorruptCase>& info) { return std::string(info.param.name); });
 
 TEST_F(JsonFileStore, ReadsAHandWrittenFileInAnyRecordOrder) {
   WriteFile(FilePath(), WithHeader(R"("records": [
@@ -241,7 +244,10 @@ TEST_F(JsonFileStore, ReplacingTheFileKeepsItsPermissions) {
 }
 
 TEST_F(JsonFileStore, ReadOnlyStoreRefusesChanges) {
-  { StoreClient creator = Client(); ASSERT_EQ(creator.Open(), LM_OK) << creator.message(); }
+  {
+    StoreClient creator = Client();
+    ASSERT_EQ(creator.Open(), LM_OK) << creator.message();
+  }
   std::string before = ReadFile(FilePath());
   StoreClient store = Client();
   ASSERT_EQ(store.Open(/*read_only=*/true), LM_OK) << store.message();
@@ -282,20 +288,18 @@ TEST_P(JsonFileOptions, AreRejectedNamingTheKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, JsonFileOptions,
-    testing::Values(
-        OptionsCase{"Missing", "{}", "json-file store option \"path\" is missing"},
-        OptionsCase{"Empty", R"({"path": ""})", "option \"path\" is empty"},
-        OptionsCase{"Number", R"({"path": 5})", "option \"path\" must be a string, got number 5"},
-        OptionsCase{"Unknown", R"({"path": "v.json", "pth": 1})", "option \"pth\" is unknown"},
-        OptionsCase{"NotJson", R"({"path": )", "options are not valid JSON"},
-        OptionsCase{"NotObject", R"(["v.json"])", "must be a JSON object, got array"}),
+    testing::Values(OptionsCase{"Missing", "{}", "json-file store option \"path\" is missing"},
+                    OptionsCase{"Empty", R"({"path": ""})", "option \"path\" is empty"},
+                    OptionsCase{"Number", R"({"path": 5})", "option \"path\" must be a string, got number 5"},
+                    OptionsCase{"Unknown", R"({"path": "v.json", "pth": 1})", "option \"pth\" is unknown"},
+                    OptionsCase{"NotJson", R"({"path": )", "options are not valid JSON"},
+                    OptionsCase{"NotObject", R"(["v.json"])", "must be a JSON object, got array"}),
     [](const testing::TestParamInfo<OptionsCase>& info) { return std::string(info.param.name); });
 
 TEST_F(JsonFileStore, MissingFolderIsNamed) {
   StoreClient store = Client(R"({"path": "no/such/folder/versions.json"})");
   EXPECT_NE(store.Open(), LM_OK);
-  EXPECT_NE(store.message().find(dir_.File("no/such/folder")), std::string::npos)
-      << store.message();
+  EXPECT_NE(store.message().find(dir_.File("no/such/folder")), std::string::npos) << store.message();
 }
 
 TEST_F(JsonFileStore, AbsolutePathIgnoresConfigDir) {

@@ -35,9 +35,7 @@ class Database {
     return result;
   }
 
-  bool Exec(const std::string& sql) {
-    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
+  bool Exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK; }
 
  private:
   sqlite3* db_ = nullptr;
@@ -98,8 +96,7 @@ TEST_F(SqliteStore, KeepsReadableTablesWithTheDefaultPrefix) {
   Database db(DbPath());
   EXPECT_EQ(db.Query("SELECT state FROM link_migration_records WHERE version = 4"), "applied");
   EXPECT_EQ(db.Query("SELECT checksum FROM link_migration_records"), *FullRecord(4).checksum);
-  EXPECT_EQ(db.Query("SELECT kind || ' ' || done_by FROM link_migration_events"),
-            "apply alice@host1");
+  EXPECT_EQ(db.Query("SELECT kind || ' ' || done_by FROM link_migration_events"), "apply alice@host1");
 }
 
 TEST_F(SqliteStore, TablePrefixNamesTheTables) {
@@ -109,8 +106,7 @@ TEST_F(SqliteStore, TablePrefixNamesTheTables) {
   Database db(DbPath());
   EXPECT_EQ(db.Query("SELECT count(*) FROM ops_records"), "1");
   EXPECT_EQ(db.Query("SELECT count(*) FROM ops_events"), "0");
-  EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE name LIKE 'link_migration_%'"),
-            "0");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE name LIKE 'link_migration_%'"), "0");
 }
 
 TEST_F(SqliteStore, UnknownStateInTheTableIsCorrupt) {
@@ -147,8 +143,7 @@ TEST_F(SqliteStore, ReadOnlyOpenDoesNotCreateTables) {
   store.Close();
 
   Database db(DbPath());
-  EXPECT_EQ(db.Query("SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'"),
-            "users");
+  EXPECT_EQ(db.Query("SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'"), "users");
 }
 
 TEST_F(SqliteStore, NotADatabaseIsCorruptAndNamed) {
@@ -168,11 +163,9 @@ TEST_F(SqliteStore, LockFileSitsNextToTheDatabase) {
   LockProbe probe = ProbeLock(api_, R"({"database": "app.db"})", dir_.path(), 0);
   ASSERT_TRUE(probe.ran) << probe.message;
   EXPECT_EQ(probe.code, LM_ERR_LOCK_TIMEOUT);
-  EXPECT_NE(probe.message.find("lock on " + DbPath() + ".lock is held by conformance@"),
-            std::string::npos)
+  EXPECT_NE(probe.message.find("lock on " + DbPath() + ".lock is held by conformance@"), std::string::npos)
       << probe.message;
-  EXPECT_NE(probe.message.find("(run conformance-run-" + std::to_string(getpid()) +
-                               ") since 2026-11-21T21:17:47Z"),
+  EXPECT_NE(probe.message.find("(run conformance-run-" + std::to_string(getpid()) + ") since 2026-11-21T21:17:47Z"),
             std::string::npos)
       << probe.message;
 }
@@ -194,16 +187,15 @@ TEST_P(SqliteOptions, AreRejectedNamingTheKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, SqliteOptions,
-    testing::Values(
-        OptionsCase{"MissingDatabase", "{}", "sqlite store option \"database\" is missing"},
-        OptionsCase{"DatabaseNotString", R"({"database": true})",
-                    "option \"database\" must be a string, got boolean true"},
-        OptionsCase{"PrefixNotString", R"({"database": "app.db", "table_prefix": 1})",
-                    "option \"table_prefix\" must be a string"},
-        OptionsCase{"PrefixWithSql", R"({"database": "app.db", "table_prefix": "x\"; DROP"})",
-                    "option \"table_prefix\" may hold only letters, digits and underscores"},
-        OptionsCase{"UnknownKey", R"({"database": "app.db", "path": "x"})",
-                    "option \"path\" is unknown (known options: database, table_prefix)"}),
+    testing::Values(OptionsCase{"MissingDatabase", "{}", "sqlite store option \"database\" is missing"},
+                    OptionsCase{"DatabaseNotString", R"({"database": true})",
+                                "option \"database\" must be a string, got boolean true"},
+                    OptionsCase{"PrefixNotString", R"({"database": "app.db", "table_prefix": 1})",
+                                "option \"table_prefix\" must be a string"},
+                    OptionsCase{"PrefixWithSql", R"({"database": "app.db", "table_prefix": "x\"; DROP"})",
+                                "option \"table_prefix\" may hold only letters, digits and underscores"},
+                    OptionsCase{"UnknownKey", R"({"database": "app.db", "path": "x"})",
+                                "option \"path\" is unknown (known options: database, table_prefix)"}),
     [](const testing::TestParamInfo<OptionsCase>& info) { return std::string(info.param.name); });
 
 }  // namespace

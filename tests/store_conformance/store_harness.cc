@@ -44,8 +44,7 @@ void WriteString(int fd, const std::string& text) {
 bool ReadFromChild(int fd, std::string* out, char stop_at = '\0') {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kChildTimeoutMs);
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd waiting = {fd, POLLIN, 0};
     int ready = poll(&waiting, 1, static_cast<int>(left.count()));
@@ -84,14 +83,13 @@ const lm_store_api* LoadStore(const std::string& path, std::string* error) {
     return nullptr;
   }
   if (api->abi_version != LM_ABI_VERSION) {
-    *error = path + ": abi_version " + std::to_string(api->abi_version) + ", expected " +
-             std::to_string(LM_ABI_VERSION);
+    *error =
+        path + ": abi_version " + std::to_string(api->abi_version) + ", expected " + std::to_string(LM_ABI_VERSION);
     return nullptr;
   }
   if (api->struct_size < sizeof(lm_store_api)) {
-    *error = path + ": lm_store_api.struct_size " + std::to_string(api->struct_size) +
-             " is smaller than the " + std::to_string(sizeof(lm_store_api)) +
-             " bytes of ABI version 1";
+    *error = path + ": lm_store_api.struct_size " + std::to_string(api->struct_size) + " is smaller than the " +
+             std::to_string(sizeof(lm_store_api)) + " bytes of ABI version 1";
     return nullptr;
   }
   loaded[path] = api;
@@ -229,8 +227,7 @@ EventData FullEvent(int64_t version, const char* kind) {
   return e;
 }
 
-StoreClient::StoreClient(const lm_store_api* api, std::string options_json,
-                         std::string config_dir)
+StoreClient::StoreClient(const lm_store_api* api, std::string options_json, std::string config_dir)
     : api_(api), options_(std::move(options_json)), config_dir_(std::move(config_dir)) {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
@@ -275,9 +272,7 @@ lm_result StoreClient::Put(const RecordData& record) {
   return Done(api_->put_record(store_, &view, &error_));
 }
 
-lm_result StoreClient::Delete(int64_t version) {
-  return Done(api_->delete_record(store_, version, &error_));
-}
+lm_result StoreClient::Delete(int64_t version) { return Done(api_->delete_record(store_, version, &error_)); }
 
 lm_result StoreClient::List(std::vector<RecordData>* records) {
   records->clear();
@@ -305,14 +300,12 @@ lm_result StoreClient::ListEvents(std::vector<EventData>* events) {
 lm_result StoreClient::Begin() { return Done(api_->begin(store_, &error_)); }
 lm_result StoreClient::Commit() { return Done(api_->commit(store_, &error_)); }
 lm_result StoreClient::Rollback() { return Done(api_->rollback(store_, &error_)); }
-lm_result StoreClient::Lock(int64_t timeout_ms) {
-  return Done(api_->lock(store_, timeout_ms, &error_));
-}
+lm_result StoreClient::Lock(int64_t timeout_ms) { return Done(api_->lock(store_, timeout_ms, &error_)); }
 lm_result StoreClient::Unlock() { return Done(api_->unlock(store_, &error_)); }
 void* StoreClient::NativeHandle(const char* kind) { return api_->native_handle(store_, kind); }
 
-LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json,
-                    const std::string& config_dir, int64_t timeout_ms) {
+LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
+                    int64_t timeout_ms) {
   LockProbe probe;
   int fds[2];
   if (pipe(fds) != 0) {
@@ -329,10 +322,8 @@ LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json,
     }
     auto start = std::chrono::steady_clock::now();
     lm_result code = store.Lock(timeout_ms);
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    WriteString(fds[1], std::to_string(code) + " " + std::to_string(elapsed.count()) + "\n" +
-                            store.message());
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    WriteString(fds[1], std::to_string(code) + " " + std::to_string(elapsed.count()) + "\n" + store.message());
     _exit(0);  // no destructors: exiting is what releases the lock
   }
   close(fds[1]);
@@ -368,8 +359,8 @@ LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json,
 
 LockHolder::~LockHolder() { Kill(); }
 
-bool LockHolder::Start(const lm_store_api* api, const std::string& options_json,
-                       const std::string& config_dir, std::string* error) {
+bool LockHolder::Start(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
+                       std::string* error) {
   int commands[2], reports[2];
   if (pipe(commands) != 0 || pipe(reports) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);

@@ -130,8 +130,8 @@ struct LockProbe {
 
 // In a forked child: open the store, call lock(timeout_ms), report, exit
 // (which releases whatever it took).
-LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json,
-                    const std::string& config_dir, int64_t timeout_ms);
+LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
+                    int64_t timeout_ms);
 
 // A forked child that opens the store, takes its lock and holds it until
 // Release() or Kill(). The destructor kills a child still running.
@@ -143,8 +143,8 @@ class LockHolder {
   LockHolder& operator=(const LockHolder&) = delete;
 
   // Returns once the child holds the lock, or false with *error set.
-  bool Start(const lm_store_api* api, const std::string& options_json,
-             const std::string& config_dir, std::string* error);
+  bool Start(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
+             std::string* error);
   pid_t pid() const { return pid_; }
   // Asks the child to unlock, close and exit; true if it did so cleanly.
   bool Release();

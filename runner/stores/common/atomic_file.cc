@@ -47,8 +47,7 @@ Status SyncDirectory(const std::string& dir) {
 // atomic within one file system), unique per process and call.
 std::string TempPathFor(const std::filesystem::path& target) {
   static std::atomic<unsigned> counter{0};
-  return (target.parent_path() / ("." + target.filename().string() + "." +
-                                  std::to_string(getpid()) + "." +
+  return (target.parent_path() / ("." + target.filename().string() + "." + std::to_string(getpid()) + "." +
                                   std::to_string(counter++) + ".tmp"))
       .string();
 }
@@ -100,8 +99,7 @@ Status ReadWholeFile(const std::string& path, std::string* contents, bool* exist
   return Status::Ok();
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents, WriteMode mode,
-                           bool* created) {
+Status WriteFileAtomically(const std::string& path, std::string_view contents, WriteMode mode, bool* created) {
   bool ignored = false;
   if (created == nullptr) created = &ignored;
   *created = false;

@@ -24,8 +24,8 @@ enum class WriteMode {
 // the folder. The temporary file is removed on failure. A replaced file keeps
 // its permission bits. With kCreateOnly, *created (if not NULL) tells whether
 // this call created the file.
-Status WriteFileAtomically(const std::string& path, std::string_view contents,
-                           WriteMode mode = WriteMode::kReplace, bool* created = nullptr);
+Status WriteFileAtomically(const std::string& path, std::string_view contents, WriteMode mode = WriteMode::kReplace,
+                           bool* created = nullptr);
 
 }  // namespace lm::stores
 

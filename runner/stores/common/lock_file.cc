@@ -68,13 +68,13 @@ Status LockFile::Lock(const Owner& owner, int64_t timeout_ms) {
 
     auto now = Clock::now();
     if (timeout_ms >= 0 && now >= deadline) {
-      return Status::LockTimeout("lock on " + path_ + " is held by " + ReadHolder(fd) +
-                                 "; gave up after " + std::to_string(timeout_ms) + " ms");
+      return Status::LockTimeout("lock on " + path_ + " is held by " + ReadHolder(fd) + "; gave up after " +
+                                 std::to_string(timeout_ms) + " ms");
     }
     auto pause = kPollInterval;
     if (timeout_ms >= 0) {
-      pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
-                                  std::chrono::milliseconds(1));
+      pause = std::min(
+          pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + std::chrono::milliseconds(1));
     }
     std::this_thread::sleep_for(pause);
   }
@@ -126,4 +126,3 @@ Status LockFile::Unlock() {
 }
 
 }  // namespace lm::stores
-

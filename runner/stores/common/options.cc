@@ -4,8 +4,8 @@
 
 namespace lm::stores {
 
-Status Options::Parse(std::string_view store, const char* json,
-                      std::initializer_list<std::string_view> known_keys, Options* out) {
+Status Options::Parse(std::string_view store, const char* json, std::initializer_list<std::string_view> known_keys,
+                      Options* out) {
   out->store_ = std::string(store);
   std::string text = (json == nullptr || *json == '\0') ? "{}" : json;
   nlohmann::json parsed;
@@ -15,8 +15,7 @@ Status Options::Parse(std::string_view store, const char* json,
     return Status::Error(out->store_ + " store options are not valid JSON (" + e.what() + ")");
   }
   if (!parsed.is_object()) {
-    return Status::Error(out->store_ + " store options must be a JSON object, got " +
-                         parsed.type_name());
+    return Status::Error(out->store_ + " store options must be a JSON object, got " + parsed.type_name());
   }
   for (const auto& item : parsed.items()) {
     bool known = false;
@@ -27,8 +26,8 @@ Status Options::Parse(std::string_view store, const char* json,
       names += key;
     }
     if (!known) {
-      return Status::Error(out->store_ + " store option \"" + item.key() +
-                           "\" is unknown (known options: " + names + ")");
+      return Status::Error(out->store_ + " store option \"" + item.key() + "\" is unknown (known options: " + names +
+                           ")");
     }
   }
   out->object_ = std::move(parsed);
@@ -48,8 +47,7 @@ Status Options::RequiredString(std::string_view key, std::string* value) const {
   return Status::Ok();
 }
 
-Status Options::OptionalString(std::string_view key, std::string_view fallback,
-                               std::string* value) const {
+Status Options::OptionalString(std::string_view key, std::string_view fallback, std::string* value) const {
   auto it = object_.find(std::string(key));
   if (it == object_.end()) {
     *value = std::string(fallback);
@@ -60,15 +58,13 @@ Status Options::OptionalString(std::string_view key, std::string_view fallback,
   return Status::Ok();
 }
 
-Status Options::RequiredPath(std::string_view key, const char* config_dir,
-                             std::string* path) const {
+Status Options::RequiredPath(std::string_view key, const char* config_dir, std::string* path) const {
   std::string value;
   LM_STORES_RETURN_IF_ERROR(RequiredString(key, &value));
   std::filesystem::path resolved(value);
   if (resolved.is_relative()) {
-    std::filesystem::path base = (config_dir == nullptr || *config_dir == '\0')
-                                     ? std::filesystem::current_path()
-                                     : std::filesystem::path(config_dir);
+    std::filesystem::path base = (config_dir == nullptr || *config_dir == '\0') ? std::filesystem::current_path()
+                                                                                : std::filesystem::path(config_dir);
     resolved = std::filesystem::absolute(base / resolved);
   }
   *path = resolved.lexically_normal().string();
@@ -77,9 +73,8 @@ Status Options::RequiredPath(std::string_view key, const char* config_dir,
 
 Status Options::WrongType(std::string_view key, std::string_view expected) const {
   const nlohmann::json& found = object_.at(std::string(key));
-  return Status::Error(store_ + " store option \"" + std::string(key) + "\" must be " +
-                       std::string(expected) + ", got " + found.type_name() + " " +
-                       found.dump());
+  return Status::Error(store_ + " store option \"" + std::string(key) + "\" must be " + std::string(expected) +
+                       ", got " + found.type_name() + " " + found.dump());
 }
 
 }  // namespace lm::stores

@@ -4,9 +4,8 @@
 #ifndef LINK_MIGRATION_STORES_COMMON_OPTIONS_H
 #define LINK_MIGRATION_STORES_COMMON_OPTIONS_H
 
-#include <nlohmann/json.hpp>
-
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -19,8 +18,8 @@ class Options {
   // Parses `json` (NULL or empty means "{}"), which must be a JSON object
   // whose keys are all in `known_keys`. `store` is the store's name, used in
   // messages: `sqlite store option "database" is missing`.
-  static Status Parse(std::string_view store, const char* json,
-                      std::initializer_list<std::string_view> known_keys, Options* out);
+  static Status Parse(std::string_view store, const char* json, std::initializer_list<std::string_view> known_keys,
+                      Options* out);
 
   // A string option that must be present and non-empty.
   Status RequiredString(std::string_view key, std::string* value) const;

@@ -12,8 +12,7 @@ namespace lm::stores {
 namespace {
 
 // True when the caller's lm_owner is large enough to contain `field`.
-#define LM_OWNER_HAS(owner, field) \
-  ((owner)->struct_size >= offsetof(lm_owner, field) + sizeof((owner)->field))
+#define LM_OWNER_HAS(owner, field) ((owner)->struct_size >= offsetof(lm_owner, field) + sizeof((owner)->field))
 
 std::string ProcessUser() {
   if (const struct passwd* entry = getpwuid(geteuid()); entry != nullptr && entry->pw_name) {
@@ -53,8 +52,10 @@ Owner OwnerFromArgs(const lm_owner* owner) {
 
 std::string OwnerToLockFileText(const Owner& owner) {
   nlohmann::json text = {
-      {"user", owner.user},     {"host", owner.host},
-      {"pid", owner.pid},       {"run_id", owner.run_id},
+      {"user", owner.user},
+      {"host", owner.host},
+      {"pid", owner.pid},
+      {"run_id", owner.run_id},
       {"started_at", owner.started_at},
   };
   // Replace invalid UTF-8 rather than throw: the lock must not fail because a

@@ -44,14 +44,12 @@ Status CheckStore(const lm_store* store) {
 
 Status StoppedBy(const char* what, lm_result code) {
   return Status::FromCode(code == LM_OK ? LM_ERROR : code,
-                          std::string(what) + " visitor stopped the listing with code " +
-                              std::to_string(code));
+                          std::string(what) + " visitor stopped the listing with code " + std::to_string(code));
 }
 
 // The caller's args with every field present: a field beyond its
 // struct_size reads as NULL / 0.
-#define LM_ARGS_HAVE(args, field) \
-  ((args)->struct_size >= offsetof(lm_store_open_args, field) + sizeof((args)->field))
+#define LM_ARGS_HAVE(args, field) ((args)->struct_size >= offsetof(lm_store_open_args, field) + sizeof((args)->field))
 
 lm_store_open_args CompleteArgs(const lm_store_open_args& in) {
   lm_store_open_args args = {};

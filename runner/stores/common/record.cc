@@ -8,12 +8,9 @@ namespace {
 
 // True when a caller's struct (of its own struct_size) contains `field`:
 // callers built against an older header pass a shorter struct.
-#define LM_HAS_FIELD(type, ptr, field) \
-  ((ptr)->struct_size >= offsetof(type, field) + sizeof((ptr)->field))
+#define LM_HAS_FIELD(type, ptr, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof((ptr)->field))
 
-OptionalString Copy(const char* text) {
-  return text == nullptr ? OptionalString() : OptionalString(text);
-}
+OptionalString Copy(const char* text) { return text == nullptr ? OptionalString() : OptionalString(text); }
 
 const char* View(const OptionalString& text) { return text ? text->c_str() : nullptr; }
 
@@ -57,8 +54,7 @@ bool StateFromName(std::string_view name, int32_t* state) {
 Status RecordFromC(const lm_record* in, Record* out) {
   if (in == nullptr) return Status::Error("record is NULL");
   if (!LM_HAS_FIELD(lm_record, in, version)) {
-    return Status::Error("record struct_size " + std::to_string(in->struct_size) +
-                         " is too small to hold a version");
+    return Status::Error("record struct_size " + std::to_string(in->struct_size) + " is too small to hold a version");
   }
   *out = Record();
   out->version = in->version;
@@ -83,8 +79,7 @@ Status RecordFromC(const lm_record* in, Record* out) {
 Status EventFromC(const lm_event* in, Event* out) {
   if (in == nullptr) return Status::Error("event is NULL");
   if (!LM_HAS_FIELD(lm_event, in, version)) {
-    return Status::Error("event struct_size " + std::to_string(in->struct_size) +
-                         " is too small to hold a version");
+    return Status::Error("event struct_size " + std::to_string(in->struct_size) + " is too small to hold a version");
   }
   *out = Event();
   out->version = in->version;

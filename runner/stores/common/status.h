@@ -18,19 +18,11 @@ class Status {
   static Status Ok() { return Status(); }
   static Status Error(std::string message) { return Status(LM_ERROR, std::move(message)); }
   static Status Corrupt(std::string message) { return Status(LM_ERR_CORRUPT, std::move(message)); }
-  static Status LockTimeout(std::string message) {
-    return Status(LM_ERR_LOCK_TIMEOUT, std::move(message));
-  }
-  static Status Unavailable(std::string message) {
-    return Status(LM_ERR_UNAVAILABLE, std::move(message));
-  }
-  static Status Unsupported(std::string message) {
-    return Status(LM_ERR_UNSUPPORTED, std::move(message));
-  }
+  static Status LockTimeout(std::string message) { return Status(LM_ERR_LOCK_TIMEOUT, std::move(message)); }
+  static Status Unavailable(std::string message) { return Status(LM_ERR_UNAVAILABLE, std::move(message)); }
+  static Status Unsupported(std::string message) { return Status(LM_ERR_UNSUPPORTED, std::move(message)); }
   // A visitor's own code, passed back unchanged to the caller of a listing.
-  static Status FromCode(lm_result code, std::string message) {
-    return Status(code, std::move(message));
-  }
+  static Status FromCode(lm_result code, std::string message) { return Status(code, std::move(message)); }
 
   bool ok() const { return code_ == LM_OK; }
   lm_result code() const { return code_; }
@@ -43,9 +35,9 @@ class Status {
   std::string message_;
 };
 
-#define LM_STORES_RETURN_IF_ERROR(expr)           \
-  do {                                            \
-    ::lm::stores::Status lm_stores_status_ = (expr); \
+#define LM_STORES_RETURN_IF_ERROR(expr)                    \
+  do {                                                     \
+    ::lm::stores::Status lm_stores_status_ = (expr);       \
     if (!lm_stores_status_.ok()) return lm_stores_status_; \
   } while (0)
 

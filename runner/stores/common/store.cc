@@ -4,9 +4,7 @@ namespace lm::stores {
 
 namespace {
 
-Status NotOffered(const char* what) {
-  return Status::Unsupported(std::string("this store does not offer ") + what);
-}
+Status NotOffered(const char* what) { return Status::Unsupported(std::string("this store does not offer ") + what); }
 
 }  // namespace
 

@@ -15,10 +15,10 @@ using nlohmann::json;
 constexpr char kFormatName[] = "link-migration-versions";
 
 constexpr std::initializer_list<const char*> kRecordKeys = {
-    "version", "state", "name", "checksum", "applied_at", "duration_ms", "applied_by",
-    "runner_version", "error", "changelog_path", "attempts", "run_id"};
-constexpr std::initializer_list<const char*> kEventKeys = {
-    "version", "kind", "name", "at", "by", "duration_ms", "detail", "run_id"};
+    "version",    "state",          "name",  "checksum",       "applied_at", "duration_ms",
+    "applied_by", "runner_version", "error", "changelog_path", "attempts",   "run_id"};
+constexpr std::initializer_list<const char*> kEventKeys = {"version", "kind",        "name",   "at",
+                                                           "by",      "duration_ms", "detail", "run_id"};
 
 // "string \"abc\"", "array", ...: what was found instead, short enough for a
 // one-line message.
@@ -39,8 +39,7 @@ class FieldReader {
   Status Check(std::initializer_list<const char*> known) const {
     if (!object_.is_object()) return Corrupt("", "must be an object, got " + Found(object_));
     for (const auto& item : object_.items()) {
-      if (std::find_if(known.begin(), known.end(),
-                       [&](const char* key) { return item.key() == key; }) == known.end()) {
+      if (std::find_if(known.begin(), known.end(), [&](const char* key) { return item.key() == key; }) == known.end()) {
         return Corrupt("", "has unknown key \"" + item.key() + "\"");
       }
     }
@@ -53,23 +52,21 @@ class FieldReader {
     auto it = object_.find(key);
     if (it == object_.end()) return required ? Corrupt(key, "is missing") : Status::Ok();
     if (!it->is_number_integer()) return Corrupt(key, "must be an integer, got " + Found(*it));
-    bool in_range = it->is_number_unsigned()
-                        ? it->get<uint64_t>() <= static_cast<uint64_t>(max)
-                        : it->get<int64_t>() >= min && it->get<int64_t>() <= max;
+    bool in_range = it->is_number_unsigned() ? it->get<uint64_t>() <= static_cast<uint64_t>(max)
+                                             : it->get<int64_t>() >= min && it->get<int64_t>() <= max;
     if (!in_range) return Corrupt(key, "is out of range: " + it->dump());
     *value = it->get<int64_t>();
     return Status::Ok();
   }
 
   Status Int64(const char* key, bool required, int64_t* value) const {
-    return Integer(key, required, std::numeric_limits<int64_t>::min(),
-                   std::numeric_limits<int64_t>::max(), value);
+    return Integer(key, required, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), value);
   }
 
   Status Int32(const char* key, int32_t* value) const {
     int64_t wide = 0;
-    LM_STORES_RETURN_IF_ERROR(Integer(key, false, std::numeric_limits<int32_t>::min(),
-                                      std::numeric_limits<int32_t>::max(), &wide));
+    LM_STORES_RETURN_IF_ERROR(
+        Integer(key, false, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &wide));
     *value = static_cast<int32_t>(wide);
     return Status::Ok();
   }
@@ -103,8 +100,10 @@ Status ParseRecord(const FieldReader& reader, const json& object, Record* record
   LM_STORES_RETURN_IF_ERROR(reader.String("state", &state));
   if (!state) return reader.Corrupt("state", "is missing");
   if (!StateFromName(*state, &record->state)) {
-    return reader.Corrupt("state", "must be one of applied, running, failed-rolled-back, "
-                                   "failed-partial, got " + Found(object.at("state")));
+    return reader.Corrupt("state",
+                          "must be one of applied, running, failed-rolled-back, "
+                          "failed-partial, got " +
+                              Found(object.at("state")));
   }
   LM_STORES_RETURN_IF_ERROR(reader.String("name", &record->name));
   LM_STORES_RETURN_IF_ERROR(reader.String("checksum", &record->checksum));
@@ -139,10 +138,8 @@ Status CheckFormat(const FieldReader& top) {
   int64_t version = 0;
   LM_STORES_RETURN_IF_ERROR(top.Int64("format_version", true, &version));
   if (version > kJsonFileFormatVersion) {
-    return top.Corrupt("format_version", std::to_string(version) +
-                                             " is newer than this store reads (" +
-                                             std::to_string(kJsonFileFormatVersion) +
-                                             "); use a newer link-migration");
+    return top.Corrupt("format_version", std::to_string(version) + " is newer than this store reads (" +
+                                             std::to_string(kJsonFileFormatVersion) + "); use a newer link-migration");
   }
   if (version < 1) return top.Corrupt("format_version", std::to_string(version) + " is not valid");
   return Status::Ok();
@@ -191,8 +188,8 @@ Status ParseDocument(const std::string& path, std::string_view text, Document* o
                    [](const Record& a, const Record& b) { return a.version < b.version; });
   for (size_t i = 1; i < out->records.size(); ++i) {
     if (out->records[i].version == out->records[i - 1].version) {
-      return Status::Corrupt(path + ": records has version " +
-                             std::to_string(out->records[i].version) + " more than once");
+      return Status::Corrupt(path + ": records has version " + std::to_string(out->records[i].version) +
+                             " more than once");
     }
   }
 
@@ -242,7 +239,8 @@ Status SerializeDocument(const std::string& path, const Document& document, std:
     *text = top.dump(2) + "\n";
   } catch (const nlohmann::json::type_error&) {
     // dump refuses invalid UTF-8; writing it would make a file we cannot read.
-    return Status::Error("cannot write " + path + ": a record or event holds text that is not "
+    return Status::Error("cannot write " + path +
+                         ": a record or event holds text that is not "
                          "valid UTF-8");
   }
   return Status::Ok();

@@ -15,8 +15,7 @@ Status JsonFileStore::Open(const lm_store_open_args& args, std::unique_ptr<Store
   std::string path;
   LM_STORES_RETURN_IF_ERROR(options.RequiredPath("path", args.config_dir, &path));
 
-  std::unique_ptr<JsonFileStore> store(
-      new JsonFileStore(path, args.read_only != 0, OwnerFromArgs(args.owner)));
+  std::unique_ptr<JsonFileStore> store(new JsonFileStore(path, args.read_only != 0, OwnerFromArgs(args.owner)));
   if (!store->read_only_) LM_STORES_RETURN_IF_ERROR(store->Create());
   // Report a broken file now, before the runner plans anything.
   Document document;
@@ -29,8 +28,7 @@ Status JsonFileStore::Create() {
   std::error_code error;
   std::filesystem::path folder = std::filesystem::path(path_).parent_path();
   if (!std::filesystem::is_directory(folder, error)) {
-    return Status::Unavailable("json-file store " + path_ + ": folder " + folder.string() +
-                               " does not exist");
+    return Status::Unavailable("json-file store " + path_ + ": folder " + folder.string() + " does not exist");
   }
   std::string empty;
   LM_STORES_RETURN_IF_ERROR(SerializeDocument(path_, Document(), &empty));
@@ -48,8 +46,7 @@ Status JsonFileStore::Load(Document* document) const {
   return ParseDocument(path_, text, document);
 }
 
-Status JsonFileStore::Update(const char* operation,
-                             const std::function<void(Document*)>& change) {
+Status JsonFileStore::Update(const char* operation, const std::function<void(Document*)>& change) {
   if (read_only_) return ReadOnlyError(operation, path_);
   Document document;
   LM_STORES_RETURN_IF_ERROR(Load(&document));

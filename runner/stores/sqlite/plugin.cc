@@ -4,7 +4,5 @@
 #include "common/plugin_api.h"
 #include "sqlite/sqlite_store.h"
 
-extern "C" LM_EXPORT const lm_store_api link_migration_store =
-    lm::stores::MakeStoreApi<&lm::stores::SqliteStore::Open>(
-        "sqlite", LM_STORE_CAP_TRANSACTIONS | LM_STORE_CAP_LOCKING | LM_STORE_CAP_HISTORY |
-                      LM_STORE_CAP_NATIVE_HANDLE);
+extern "C" LM_EXPORT const lm_store_api link_migration_store = lm::stores::MakeStoreApi<&lm::stores::SqliteStore::Open>(
+    "sqlite", LM_STORE_CAP_TRANSACTIONS | LM_STORE_CAP_LOCKING | LM_STORE_CAP_HISTORY | LM_STORE_CAP_NATIVE_HANDLE);

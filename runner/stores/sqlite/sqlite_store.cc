@@ -22,8 +22,7 @@ constexpr char kDefaultPrefix[] = "link_migration_";
 // a plain SQL identifier; that also rules out injection through the config.
 bool IsValidPrefix(const std::string& prefix) {
   for (char c : prefix) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -50,8 +49,7 @@ constexpr char kEventColumns[] = "version, kind, name, at, done_by, duration_ms,
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::string path, const std::string& prefix, bool read_only,
-                         const Owner& owner)
+SqliteStore::SqliteStore(std::string path, const std::string& prefix, bool read_only, const Owner& owner)
     : path_(std::move(path)),
       records_table_(Quote(prefix + "records")),
       events_table_(Quote(prefix + "events")),
@@ -65,18 +63,18 @@ SqliteStore::~SqliteStore() {
 
 Status SqliteStore::Open(const lm_store_open_args& args, std::unique_ptr<Store>* out) {
   Options options;
-  LM_STORES_RETURN_IF_ERROR(Options::Parse("sqlite", args.options_json,
-                                           {"database", "table_prefix"}, &options));
+  LM_STORES_RETURN_IF_ERROR(Options::Parse("sqlite", args.options_json, {"database", "table_prefix"}, &options));
   std::string path, prefix;
   LM_STORES_RETURN_IF_ERROR(options.RequiredPath("database", args.config_dir, &path));
   LM_STORES_RETURN_IF_ERROR(options.OptionalString("table_prefix", kDefaultPrefix, &prefix));
   if (!IsValidPrefix(prefix)) {
-    return Status::Error("sqlite store option \"table_prefix\" may hold only letters, digits "
-                         "and underscores, got \"" + prefix + "\"");
+    return Status::Error(
+        "sqlite store option \"table_prefix\" may hold only letters, digits "
+        "and underscores, got \"" +
+        prefix + "\"");
   }
 
-  std::unique_ptr<SqliteStore> store(
-      new SqliteStore(path, prefix, args.read_only != 0, OwnerFromArgs(args.owner)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, prefix, args.read_only != 0, OwnerFromArgs(args.owner)));
   LM_STORES_RETURN_IF_ERROR(store->Connect());
   *out = std::move(store);
   return Status::Ok();
@@ -114,8 +112,7 @@ Status SqliteStore::Configure() {
   if (rc != SQLITE_ROW) return Failure("cannot set WAL mode", rc);
   OptionalString mode = wal.Text(0);
   if (!mode || sqlite3_stricmp(mode->c_str(), "wal") != 0) {
-    return Status::Error(path_ + ": cannot switch to WAL mode (journal_mode stays \"" +
-                         mode.value_or("") + "\")");
+    return Status::Error(path_ + ": cannot switch to WAL mode (journal_mode stays \"" + mode.value_or("") + "\")");
   }
   // In WAL mode NORMAL may lose the last commits on power loss; a record of
   // an applied migration must not be lost while its schema change stays.
@@ -132,7 +129,8 @@ Status SqliteStore::CreateTables() {
                   "applied_by TEXT, runner_version TEXT, error TEXT, changelog_path TEXT, "
                   "attempts INTEGER NOT NULL DEFAULT 0, "
                   "run_id TEXT);"
-                  "CREATE TABLE IF NOT EXISTS " + events_table_ +
+                  "CREATE TABLE IF NOT EXISTS " +
+                  events_table_ +
                   " ("
                   "id INTEGER PRIMARY KEY, "
                   "version INTEGER NOT NULL, "
@@ -146,9 +144,9 @@ Status SqliteStore::TablesExist(bool* exist) {
   *exist = false;
   if (db_ == nullptr) return Status::Ok();
   Statement query;
-  LM_STORES_RETURN_IF_ERROR(Prepare(
-      &query, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?1, ?2)",
-      "cannot look for the version tables"));
+  LM_STORES_RETURN_IF_ERROR(Prepare(&query,
+                                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?1, ?2)",
+                                    "cannot look for the version tables"));
   // The names without their quotes.
   query.Bind(1, records_table_.substr(1, records_table_.size() - 2).c_str());
   query.Bind(2, events_table_.substr(1, events_table_.size() - 2).c_str());
@@ -168,19 +166,17 @@ Status SqliteStore::ListRecords(const RecordVisitor& visit) {
   if (!exist) return Status::Ok();
 
   Statement query;
-  LM_STORES_RETURN_IF_ERROR(Prepare(&query,
-                                    std::string("SELECT ") + kRecordColumns + " FROM " +
-                                        records_table_ + " ORDER BY version",
-                                    "cannot list records"));
+  LM_STORES_RETURN_IF_ERROR(
+      Prepare(&query, std::string("SELECT ") + kRecordColumns + " FROM " + records_table_ + " ORDER BY version",
+              "cannot list records"));
   int rc;
   while ((rc = query.Step()) == SQLITE_ROW) {
     Record record;
     record.version = query.Int(0);
     OptionalString state = query.Text(1);
     if (!state || !StateFromName(*state, &record.state)) {
-      return Status::Corrupt(path_ + ": table " + records_table_ + " has version " +
-                             std::to_string(record.version) + " in unknown state \"" +
-                             state.value_or("NULL") + "\"");
+      return Status::Corrupt(path_ + ": table " + records_table_ + " has version " + std::to_string(record.version) +
+                             " in unknown state \"" + state.value_or("NULL") + "\"");
     }
     record.name = query.Text(2);
     record.checksum = query.Text(3);
@@ -201,8 +197,7 @@ Status SqliteStore::PutRecord(const Record& record) {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("put_record"));
   Statement insert;
   LM_STORES_RETURN_IF_ERROR(Prepare(&insert,
-                                    "INSERT OR REPLACE INTO " + records_table_ + " (" +
-                                        kRecordColumns +
+                                    "INSERT OR REPLACE INTO " + records_table_ + " (" + kRecordColumns +
                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                                         "?12)",
                                     "cannot store a record"));
@@ -225,8 +220,8 @@ Status SqliteStore::PutRecord(const Record& record) {
 Status SqliteStore::DeleteRecord(int64_t version) {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("delete_record"));
   Statement remove;
-  LM_STORES_RETURN_IF_ERROR(Prepare(
-      &remove, "DELETE FROM " + records_table_ + " WHERE version = ?1", "cannot delete a record"));
+  LM_STORES_RETURN_IF_ERROR(
+      Prepare(&remove, "DELETE FROM " + records_table_ + " WHERE version = ?1", "cannot delete a record"));
   remove.Bind(1, version);
   int rc = remove.Step();
   return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot delete a record", rc);
@@ -235,10 +230,9 @@ Status SqliteStore::DeleteRecord(int64_t version) {
 Status SqliteStore::AppendEvent(const Event& event) {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("append_event"));
   Statement insert;
-  LM_STORES_RETURN_IF_ERROR(Prepare(&insert,
-                                    "INSERT INTO " + events_table_ + " (" + kEventColumns +
-                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                    "cannot append an event"));
+  LM_STORES_RETURN_IF_ERROR(Prepare(
+      &insert, "INSERT INTO " + events_table_ + " (" + kEventColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "cannot append an event"));
   insert.Bind(1, event.version);
   insert.Bind(2, event.kind);
   insert.Bind(3, event.name);
@@ -257,9 +251,9 @@ Status SqliteStore::ListEvents(const EventVisitor& visit) {
   if (!exist) return Status::Ok();
 
   Statement query;
-  LM_STORES_RETURN_IF_ERROR(Prepare(
-      &query, std::string("SELECT ") + kEventColumns + " FROM " + events_table_ + " ORDER BY id",
-      "cannot list events"));
+  LM_STORES_RETURN_IF_ERROR(Prepare(&query,
+                                    std::string("SELECT ") + kEventColumns + " FROM " + events_table_ + " ORDER BY id",
+                                    "cannot list events"));
   int rc;
   while ((rc = query.Step()) == SQLITE_ROW) {
     Event event;
@@ -297,9 +291,7 @@ Status SqliteStore::Lock(int64_t timeout_ms) { return lock_.Lock(timeout_ms); }
 
 Status SqliteStore::Unlock() { return lock_.Unlock(); }
 
-void* SqliteStore::NativeHandle(const char* kind) {
-  return std::strcmp(kind, "sqlite3") == 0 ? db_ : nullptr;
-}
+void* SqliteStore::NativeHandle(const char* kind) { return std::strcmp(kind, "sqlite3") == 0 ? db_ : nullptr; }
 
 Status SqliteStore::Exec(const std::string& sql, const char* what) {
   if (db_ == nullptr) return Status::Error(std::string(what) + ": " + path_ + " does not exist");
@@ -316,8 +308,8 @@ Status SqliteStore::Prepare(Statement* statement, const std::string& sql, const 
 Status SqliteStore::Failure(const char* what, int rc) const {
   // The connection's message is more specific ("no such column: x") than the
   // code's, but only when it belongs to this failure.
-  const char* detail = (db_ != nullptr && sqlite3_extended_errcode(db_) == rc) ? sqlite3_errmsg(db_)
-                                                                                 : sqlite3_errstr(rc);
+  const char* detail =
+      (db_ != nullptr && sqlite3_extended_errcode(db_) == rc) ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   return Status::FromCode(CodeFor(rc), path_ + ": " + what + ": " + detail);
 }
 

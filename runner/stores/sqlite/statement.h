@@ -25,9 +25,7 @@ class Statement {
   // Parameters are numbered from 1, as in SQLite.
   void Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
   void Bind(int index, const OptionalString& value);
-  void Bind(int index, const char* value) {
-    sqlite3_bind_text(stmt_, index, value, -1, SQLITE_TRANSIENT);
-  }
+  void Bind(int index, const char* value) { sqlite3_bind_text(stmt_, index, value, -1, SQLITE_TRANSIENT); }
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int Step() { return sqlite3_step(stmt_); }
