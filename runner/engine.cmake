@@ -9,7 +9,6 @@ add_library(link_migration_engine STATIC
   src/environment.cc
   src/executor.cc
   src/library_file_check.cc
-  src/output_capture.cc
   src/plan.cc
   src/plugin_library.cc
   src/step_context.cc

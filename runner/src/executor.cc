@@ -4,24 +4,11 @@
 
 #include <chrono>
 
-#include "output_capture.h"
+#include <cstdio>
+#include <iostream>
 
 namespace lm {
 namespace {
-
-// Turns a captured line back into what it was: a logged line carries the
-// marker and its level, anything else was printed.
-void Deliver(Reporter& reporter, const std::string& line) {
-  if (line.size() >= 2 && line[0] == kLogLineMarker) {
-    static constexpr LineKind kByLevel[] = {LineKind::kDebug, LineKind::kInfo, LineKind::kWarning, LineKind::kError};
-    int level = line[1] - '0';
-    if (level >= 0 && level <= 3) {
-      reporter.StepLine(kByLevel[level], line.substr(2));
-      return;
-    }
-  }
-  reporter.StepLine(LineKind::kOutput, line);
-}
 
 std::string StepName(const PlannedStep& step) {
   return "version " + std::to_string(step.migration->version) + " (" + step.migration->name + ")";
@@ -69,12 +56,10 @@ Status Executor::RunStep(const PlannedStep& step) {
 
   lm_context context(settings_, *step.migration, step.direction, store_, transaction);
   const auto started = std::chrono::steady_clock::now();
-  lm_result result;
-  {
-    OutputCapture capture([this](const std::string& line) { Deliver(reporter_, line); });
-    LM_RETURN_IF_ERROR(capture.Start());
-    result = context.Run();
-  }
+  const lm_result result = context.Run();
+  // What the step printed goes ahead of what is reported about it.
+  std::cout.flush();
+  std::fflush(nullptr);
   StepOutcome outcome;
   outcome.ok = result == LM_OK;
   outcome.duration_ms =

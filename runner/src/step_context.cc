@@ -13,8 +13,8 @@ namespace {
 
 using lm::kLogLineMarker;
 
-// Written to descriptor 1, which the executor captures; stdio is flushed
-// first so the line lands after whatever the step printed before it.
+// Written to descriptor 1, the supervisor's pipe; stdio is flushed first so
+// the line lands after whatever the step printed before it.
 void Log(lm_context* ctx, int32_t level, const char* message) {
   (void)ctx;
   std::cout.flush();

@@ -25,9 +25,12 @@ struct StepSettings {
   std::chrono::system_clock::time_point run_started;
 };
 
-// Prefix that marks a line written by host->log in the captured output, so
-// logged and printed lines keep their order and logged ones their level.
+// A step's stdout and stderr, and the worker's reports, share one pipe to
+// the supervisor, so everything keeps its order, even up to a crash. These
+// bytes mark what is not the step's own output: a line logged through
+// host->log (followed by its level digit), and a report (followed by JSON).
 inline constexpr char kLogLineMarker = '\x1e';
+inline constexpr char kReportMarker = '\x1d';
 
 }  // namespace lm
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <iostream>
 
 #include "worker_relay.h"
@@ -24,11 +25,14 @@ std::string SignalName(int signal_number) {
 }
 
 [[noreturn]] void RunWorker(const WorkerJob& job, int relay_fd) {
-  // Line-buffered, so what a step printed before it crashed is not lost
-  // with the process.
+  // Everything the worker and its steps print goes to the supervisor, line
+  // by line, so what a step printed before it crashed is not lost with it.
+  dup2(relay_fd, STDOUT_FILENO);
+  dup2(relay_fd, STDERR_FILENO);
+  close(relay_fd);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Status status;
-  RelayReporter relay(relay_fd);
+  RelayReporter relay(STDOUT_FILENO);
   try {
     status = job(relay);
   } catch (const std::exception& failure) {
@@ -48,6 +52,61 @@ std::string DeathReason(int wait_status, bool timed_out, std::chrono::millisecon
   if (WIFSIGNALED(wait_status)) return "died with " + SignalName(WTERMSIG(wait_status));
   if (WIFEXITED(wait_status)) return "ended the process with exit(" + std::to_string(WEXITSTATUS(wait_status)) + ")";
   return "ended unexpectedly";
+}
+
+struct WatchResult {
+  bool timed_out = false;
+  int wait_status = 0;
+  Clock::time_point step_started;  // of the step running last
+};
+
+// Replays the worker's stream until the worker has exited (or the running
+// step ran out of time and was killed), then whatever it left in the pipe.
+// The worker's exit, not the end of the stream, ends the watch: a process a
+// step started in the background may hold the pipe open for much longer.
+WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer,
+                  std::optional<std::chrono::milliseconds> step_timeout) {
+  constexpr int kExitCheckMs = 100;
+  WatchResult result;
+  std::optional<int64_t> clocked_version;
+  std::string pending;
+  char buffer[8192];
+  auto feed = [&](const char* bytes, size_t size) {
+    pending.append(bytes, size);
+    for (size_t end; (end = pending.find('\n')) != std::string::npos; pending.erase(0, end + 1))
+      replayer.Replay(pending.substr(0, end));
+  };
+  bool exited = false;
+  bool open = true;
+  while (!exited) {
+    if (replayer.running_step() && clocked_version != replayer.running_step()->migration->version) {
+      clocked_version = replayer.running_step()->migration->version;
+      result.step_started = Clock::now();
+    }
+    int wait_ms = kExitCheckMs;
+    if (step_timeout && replayer.running_step()) {
+      const auto left = *step_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - result.step_started);
+      if (left.count() <= 0) {
+        kill(worker, SIGKILL);
+        result.timed_out = true;
+      }
+      wait_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, kExitCheckMs));
+    }
+    if (open && !result.timed_out) {
+      pollfd ready{stream, POLLIN, 0};
+      if (poll(&ready, 1, wait_ms) > 0) {
+        ssize_t got = read(stream, buffer, sizeof(buffer));
+        if (got > 0) feed(buffer, static_cast<size_t>(got));
+        if (got == 0) open = false;
+      }
+    }
+    const pid_t ended = waitpid(worker, &result.wait_status, (open && !result.timed_out) ? WNOHANG : 0);
+    exited = ended == worker;
+  }
+  fcntl(stream, F_SETFL, fcntl(stream, F_GETFL) | O_NONBLOCK);
+  for (ssize_t got; open && (got = read(stream, buffer, sizeof(buffer))) > 0;) feed(buffer, static_cast<size_t>(got));
+  if (!pending.empty()) replayer.Replay(pending);
+  return result;
 }
 
 }  // namespace
@@ -72,45 +131,11 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   close(relay[1]);
 
   RelayReplayer replayer(catalog, reporter);
-  std::string pending;
-  std::optional<int64_t> timed_step;  // the version whose clock runs
-  Clock::time_point step_started;
-  bool timed_out = false;
-  char buffer[8192];
-  for (;;) {
-    int wait_ms = -1;
-    if (replayer.running_step()) {
-      const int64_t version = replayer.running_step()->migration->version;
-      if (timed_step != version) {
-        timed_step = version;
-        step_started = Clock::now();
-      }
-    }
-    if (options.step_timeout && replayer.running_step()) {
-      auto left = *options.step_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
-      if (left.count() <= 0) {
-        kill(worker, SIGKILL);
-        timed_out = true;
-        break;
-      }
-      wait_ms = static_cast<int>(std::min<int64_t>(left.count(), 60000));
-    }
-    pollfd ready{relay[0], POLLIN, 0};
-    int events = poll(&ready, 1, wait_ms);
-    if (events < 0 && errno == EINTR) continue;
-    if (events == 0) continue;  // the timeout is checked at the top
-    ssize_t got = read(relay[0], buffer, sizeof(buffer));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;  // the worker is gone
-    pending.append(buffer, static_cast<size_t>(got));
-    for (size_t end; (end = pending.find('\n')) != std::string::npos; pending.erase(0, end + 1))
-      replayer.Replay(pending.substr(0, end));
-  }
+  const WatchResult watched = Watch(worker, relay[0], replayer, options.step_timeout);
   close(relay[0]);
-
-  int wait_status = 0;
-  while (waitpid(worker, &wait_status, 0) < 0 && errno == EINTR) {
-  }
+  const bool timed_out = watched.timed_out;
+  const int wait_status = watched.wait_status;
+  const Clock::time_point step_started = watched.step_started;
   if (!timed_out && replayer.final_status()) return *replayer.final_status();
 
   const std::string reason = DeathReason(wait_status, timed_out, options.step_timeout.value_or(std::chrono::milliseconds(0)));

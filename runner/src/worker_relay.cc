@@ -3,7 +3,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "step_context.h"
 
 namespace lm {
 namespace {
@@ -17,7 +21,10 @@ json StepJson(const PlannedStep& step) {
 }  // namespace
 
 void RelayReporter::Send(const std::string& line) {
-  std::string text = line + "\n";
+  // Whatever a step left in stdio buffers goes first.
+  std::cout.flush();
+  std::fflush(nullptr);
+  std::string text = kReportMarker + line + "\n";
   for (size_t written = 0; written < text.size();) {
     ssize_t n = write(fd_, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
@@ -65,8 +72,30 @@ void RelayReporter::Finished(const Status& status) {
       -1, ' ', false, json::error_handler_t::replace));
 }
 
+// A marker may follow a partial line the step printed without a newline:
+// the text before it is still the step's output.
 void RelayReplayer::Replay(const std::string& line) {
-  json message = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const size_t marker = line.find_first_of(std::string{kReportMarker, kLogLineMarker});
+  if (marker == std::string::npos) {
+    reporter_.StepLine(LineKind::kOutput, line);
+    return;
+  }
+  if (marker > 0) reporter_.StepLine(LineKind::kOutput, line.substr(0, marker));
+  if (line[marker] == kReportMarker) {
+    ReplayReport(line.substr(marker + 1));
+    return;
+  }
+  static constexpr LineKind kByLevel[] = {LineKind::kDebug, LineKind::kInfo, LineKind::kWarning, LineKind::kError};
+  const int level = marker + 1 < line.size() ? line[marker + 1] - '0' : -1;
+  if (level >= 0 && level <= 3) {
+    reporter_.StepLine(kByLevel[level], line.substr(marker + 2));
+  } else {
+    reporter_.StepLine(LineKind::kOutput, line.substr(marker + 1));
+  }
+}
+
+void RelayReplayer::ReplayReport(const std::string& text) {
+  json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!message.is_object()) return;
   auto step_from = [this](const json& raw) {
     PlannedStep step;

@@ -1,6 +1,8 @@
-// Carries a worker process's reports to its supervisor: the worker writes
-// every Reporter call as one JSON line to a pipe; the supervisor replays the
-// lines into the real Reporter and learns which step is running.
+// Carries a worker process's reports to its supervisor. The worker's stdout
+// and stderr are one pipe to the supervisor: steps print into it, host->log
+// writes marked lines into it, and every Reporter call becomes a marked JSON
+// line in it. The supervisor replays the stream into the real Reporter and
+// learns which step is running.
 #ifndef LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 #define LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 
@@ -16,7 +18,7 @@ namespace lm {
 // Worker side.
 class RelayReporter : public Reporter {
  public:
-  explicit RelayReporter(int fd) : fd_(fd) {}
+  explicit RelayReporter(int fd) : fd_(fd) {}  // fd: the pipe, normally STDOUT_FILENO
 
   void Warning(const std::string& message) override;
   void PlanReady(const std::string& store_name, const Plan& plan, bool dry_run) override;
@@ -37,12 +39,15 @@ class RelayReplayer {
  public:
   RelayReplayer(const Catalog& catalog, Reporter& reporter) : catalog_(catalog), reporter_(reporter) {}
 
-  void Replay(const std::string& json_line);
+  // One line of the stream, without its newline.
+  void Replay(const std::string& line);
 
   const std::optional<PlannedStep>& running_step() const { return running_; }
   const std::optional<Status>& final_status() const { return final_; }
 
  private:
+  void ReplayReport(const std::string& json);
+
   const Catalog& catalog_;
   Reporter& reporter_;
   Plan plan_;  // owns the steps handed to reporter_

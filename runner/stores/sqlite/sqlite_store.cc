@@ -97,7 +97,11 @@ Status SqliteStore::Connect() {
   }
   sqlite3_extended_result_codes(db_, 1);
   LM_STORES_RETURN_IF_ERROR(Configure());
-  return read_only_ ? Status::Ok() : CreateTables();
+  if (!read_only_) return CreateTables();
+  // Nothing above has read the file yet; find out now, not at the first
+  // listing, whether it is a database at all.
+  bool ignored = false;
+  return TablesExist(&ignored);
 }
 
 Status SqliteStore::Configure() {
