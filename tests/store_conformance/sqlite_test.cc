@@ -149,9 +149,12 @@ TEST_F(SqliteStore, ReadOnlyOpenDoesNotCreateTables) {
 TEST_F(SqliteStore, NotADatabaseIsCorruptAndNamed) {
   std::ofstream(DbPath()) << "this is not a database, just some text that is long enough to "
                              "fill a header of one hundred bytes, which SQLite checks first.";
-  StoreClient store = Client();
-  EXPECT_EQ(store.Open(), LM_ERR_CORRUPT) << store.message();
-  EXPECT_NE(store.message().find(DbPath()), std::string::npos) << store.message();
+  for (bool read_only : {false, true}) {
+    SCOPED_TRACE(read_only ? "read-only" : "read-write");
+    StoreClient store = Client();
+    EXPECT_EQ(store.Open(read_only), LM_ERR_CORRUPT) << store.message();
+    EXPECT_NE(store.message().find(DbPath()), std::string::npos) << store.message();
+  }
 }
 
 TEST_F(SqliteStore, LockFileSitsNextToTheDatabase) {
