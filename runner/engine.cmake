@@ -15,10 +15,12 @@ add_library(link_migration_engine STATIC
   src/supervisor.cc
   src/worker_relay.cc
   src/store_host.cc
+  src/trust.cc
   src/version_store.cc)
 target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(link_migration_engine PUBLIC
-  LinkMigration::sdk Boost::filesystem nlohmann_json::nlohmann_json Threads::Threads ${CMAKE_DL_LIBS})
+  LinkMigration::sdk Boost::filesystem nlohmann_json::nlohmann_json PkgConfig::sodium Threads::Threads
+  ${CMAKE_DL_LIBS})
 target_compile_definitions(link_migration_engine PRIVATE LM_RUNNER_VERSION="${PROJECT_VERSION}")
 
 file(RELATIVE_PATH LM_STORE_DIR_FROM_BIN

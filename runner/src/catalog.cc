@@ -42,9 +42,9 @@ Status ReadMigration(const std::filesystem::path& file, const lm_migration* desc
   return Status::Ok();
 }
 
-Status ReadPlugin(const std::filesystem::path& file, std::vector<Migration>* migrations) {
+Status ReadPlugin(const std::filesystem::path& file, const TrustPolicy& trust, std::vector<Migration>* migrations) {
   const boost::dll::shared_library* library = nullptr;
-  LM_RETURN_IF_ERROR(LoadPluginLibrary(file, &library));
+  LM_RETURN_IF_ERROR(LoadPluginLibrary(file, trust, &library));
   if (!library->has(LM_PLUGIN_SYMBOL))
     return PluginError(file, std::string("no entry point '") + LM_PLUGIN_SYMBOL +
                                  "': not a link-migration migration plugin");
@@ -74,9 +74,9 @@ const Migration* Catalog::Find(int64_t version) const {
   return it != migrations_.end() && it->version == version ? &*it : nullptr;
 }
 
-Status LoadCatalog(const std::vector<std::filesystem::path>& files, Catalog* catalog) {
+Status LoadCatalog(const std::vector<std::filesystem::path>& files, const TrustPolicy& trust, Catalog* catalog) {
   std::vector<Migration> migrations;
-  for (const auto& file : files) LM_RETURN_IF_ERROR(ReadPlugin(file, &migrations));
+  for (const auto& file : files) LM_RETURN_IF_ERROR(ReadPlugin(file, trust, &migrations));
   std::stable_sort(migrations.begin(), migrations.end(),
                    [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (size_t i = 1; i < migrations.size(); ++i) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "status.h"
+#include "trust.h"
 
 namespace lm {
 
@@ -37,14 +38,15 @@ class Catalog {
   int64_t LatestVersion() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
  private:
-  friend Status LoadCatalog(const std::vector<std::filesystem::path>&, Catalog*);
+  friend Status LoadCatalog(const std::vector<std::filesystem::path>&, const TrustPolicy&, Catalog*);
   std::vector<Migration> migrations_;
 };
 
 // Loads every file and reads its descriptor. Any file that is not a valid
 // plugin of this ABI, and any version provided twice, is an error (kind
 // kPluginLoad) naming the file(s) and version, reported before anything runs.
-Status LoadCatalog(const std::vector<std::filesystem::path>& files, Catalog* catalog);
+// Every file must pass the trust policy first (see trust.h).
+Status LoadCatalog(const std::vector<std::filesystem::path>& files, const TrustPolicy& trust, Catalog* catalog);
 
 }  // namespace lm
 

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -12,7 +14,7 @@ using nlohmann::json;
 
 constexpr const char* kKnownKeys[] = {"migrations", "store",        "plugin_path",
                                       "params",     "changelog_dir", "lock_timeout_ms",
-                                      "step_timeout_ms"};
+                                      "step_timeout_ms", "trust"};
 
 class ConfigReader {
  public:
@@ -48,10 +50,37 @@ class ConfigReader {
         return Fail("step_timeout_ms", "must be a positive integer number of milliseconds");
       config_->step_timeout_ms = timeout.get<int64_t>();
     }
-    return Status::Ok();
+    return ReadTrust(root);
   }
 
  private:
+  Status ReadTrust(const json& root) const {
+    if (!root.contains("trust")) return Status::Ok();
+    const json& trust = root["trust"];
+    if (!trust.is_object()) return Fail("trust", "must be an object");
+    for (const auto& [key, value] : trust.items()) {
+      if (key == "check_permissions") {
+        if (!value.is_boolean()) return Fail("trust.check_permissions", "must be true or false");
+        config_->trust.check_permissions = value.get<bool>();
+      } else if (key == "allowed_sha256") {
+        if (!value.is_array()) return Fail("trust.allowed_sha256", "must be an array of SHA-256 hex digests");
+        for (size_t i = 0; i < value.size(); ++i) {
+          const std::string item_key = "trust.allowed_sha256[" + std::to_string(i) + "]";
+          if (!value[i].is_string()) return Fail(item_key, "must be a string");
+          std::string digest = value[i].get<std::string>();
+          if (digest.rfind("sha256:", 0) == 0) digest.erase(0, 7);
+          const bool hex = digest.size() == 64 && digest.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+          if (!hex) return Fail(item_key, "must be 64 hex digits (optionally after 'sha256:')");
+          std::transform(digest.begin(), digest.end(), digest.begin(), [](unsigned char c) { return std::tolower(c); });
+          config_->trust.allowed_sha256.insert(digest);
+        }
+      } else {
+        return Fail("trust." + key, "unknown key (known: check_permissions, allowed_sha256)");
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Fail(const std::string& key, const std::string& what) const {
     std::string where = file_.string();
     if (!key.empty()) where += ": key '" + key + "'";

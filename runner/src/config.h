@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "status.h"
+#include "trust.h"
 
 namespace lm {
 
@@ -28,6 +29,7 @@ struct Config {
   std::filesystem::path changelog_dir;
   std::optional<int64_t> lock_timeout_ms;
   std::optional<int64_t> step_timeout_ms;
+  TrustPolicy trust;
 };
 
 // Reads and validates the config; errors (kind kConfig) name the file and

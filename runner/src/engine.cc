@@ -44,7 +44,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engin
   std::vector<std::filesystem::path> files;
   LM_RETURN_IF_ERROR(DiscoverPluginFiles(config.migration_dirs, &files));
   Catalog catalog;
-  LM_RETURN_IF_ERROR(LoadCatalog(files, &catalog));
+  LM_RETURN_IF_ERROR(LoadCatalog(files, config.trust, &catalog));
   engine->reset(new Engine(options, std::move(config), std::move(catalog)));
   return Status::Ok();
 }

@@ -24,7 +24,9 @@ std::mutex& LoadMutex() {
 
 }  // namespace
 
-Status LoadPluginLibrary(const std::filesystem::path& path, const boost::dll::shared_library** library) {
+Status LoadPluginLibrary(const std::filesystem::path& path, const TrustPolicy& trust,
+                         const boost::dll::shared_library** library) {
+  LM_RETURN_IF_ERROR(CheckTrusted(path, trust));
   std::string problem = CheckLibraryFile(path);
   if (!problem.empty()) return Status::Error(ErrorKind::kPluginLoad, path.string() + ": " + problem);
 

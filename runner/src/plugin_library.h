@@ -6,14 +6,17 @@
 #include <filesystem>
 
 #include "status.h"
+#include "trust.h"
 
 namespace lm {
 
-// Checks the file, then loads it with immediate binding and local symbols.
+// Checks the file (trust rules, then that it is a complete library for this
+// machine), then loads it with immediate binding and local symbols.
 // The library is never unloaded: code, static data and strings of a plugin
 // stay valid until the process exits. On failure the error (kind
 // kPluginLoad) names the file and the loader's reason.
-Status LoadPluginLibrary(const std::filesystem::path& path, const boost::dll::shared_library** library);
+Status LoadPluginLibrary(const std::filesystem::path& path, const TrustPolicy& trust,
+                         const boost::dll::shared_library** library);
 
 }  // namespace lm
 

@@ -284,9 +284,12 @@ Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<Version
                         std::vector<std::string>* warnings) {
   fs::path path;
   LM_RETURN_IF_ERROR(ResolveStorePlugin(request, &path));
-  const boost::dll::shared_library* library = nullptr;
-  LM_RETURN_IF_ERROR(LoadPluginLibrary(path, &library));
   const Config& config = *request.config;
+  // The allow-list names migration plugins; store plugins get the permission rules.
+  TrustPolicy trust;
+  trust.check_permissions = config.trust.check_permissions;
+  const boost::dll::shared_library* library = nullptr;
+  LM_RETURN_IF_ERROR(LoadPluginLibrary(path, trust, &library));
   const std::string dir = config.dir.string();
 
   if (library->has(LM_STORE_SYMBOL)) {

@@ -45,7 +45,10 @@ Status LockFile::Lock(const Owner& owner, int64_t timeout_ms) {
   if (held()) return Status::Ok();
 
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0));
+  using std::chrono::milliseconds;
+  // Compare elapsed time with the timeout rather than computing a deadline:
+  // now() + a huge timeout would overflow the clock.
+  const auto start = Clock::now();
   for (;;) {
     // O_CLOEXEC: a child the runner starts must not inherit, and so keep
     // alive, the lock after the runner dies.
@@ -66,16 +69,13 @@ Status LockFile::Lock(const Owner& owner, int64_t timeout_ms) {
       return Status::Ok();
     }
 
-    auto now = Clock::now();
-    if (timeout_ms >= 0 && now >= deadline) {
+    const int64_t elapsed_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+    if (timeout_ms >= 0 && elapsed_ms >= timeout_ms) {
       return Status::LockTimeout("lock on " + path_ + " is held by " + ReadHolder(fd) + "; gave up after " +
                                  std::to_string(timeout_ms) + " ms");
     }
-    auto pause = kPollInterval;
-    if (timeout_ms >= 0) {
-      pause = std::min(
-          pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + std::chrono::milliseconds(1));
-    }
+    milliseconds pause = kPollInterval;
+    if (timeout_ms >= 0) pause = std::min(pause, milliseconds(timeout_ms - elapsed_ms));
     std::this_thread::sleep_for(pause);
   }
 }

@@ -1,0 +1,101 @@
+#include "trust.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace lm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+constexpr const char* kRelax = " (or, knowing the risk, set \"trust\": {\"check_permissions\": false}; see docs/bundles.md)";
+
+// A group of the user's own (the user-private-group scheme, where umask 002
+// is common): named like the user, with no other member. Writable by that
+// group means writable by the user alone.
+bool IsPrivateGroup(gid_t gid) {
+  const passwd* user = getpwuid(geteuid());
+  const group* entry = getgrgid(gid);
+  if (user == nullptr || entry == nullptr || std::string(user->pw_name) != entry->gr_name) return false;
+  for (char** member = entry->gr_mem; *member != nullptr; ++member)
+    if (std::string(*member) != user->pw_name) return false;
+  return true;
+}
+
+// One path: owned by us or root, and not writable by others unless it is a
+// sticky folder (where others cannot replace what we own).
+Status CheckOne(const fs::path& path, const fs::path& plugin, bool is_plugin_file) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0)
+    return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin.string());
+  const uid_t me = geteuid();
+  if (info.st_uid != me && info.st_uid != 0)
+    return Status::Error(ErrorKind::kPluginLoad,
+                         "refusing " + plugin.string() + ": " + path.string() + " is owned by uid " +
+                             std::to_string(info.st_uid) + ", not by you (uid " + std::to_string(me) +
+                             ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
+  const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
+  const mode_t risky = S_IWOTH | (IsPrivateGroup(info.st_gid) ? 0 : S_IWGRP);
+  if ((info.st_mode & risky) && (is_plugin_file || !sticky_folder))
+    return Status::Error(ErrorKind::kPluginLoad,
+                         "refusing " + plugin.string() + ": " + path.string() + " is writable by " +
+                             ((info.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + Octal(info.st_mode) +
+                             "); anyone who can write it can run code as you. Fix: chmod go-w " + path.string() +
+                             kRelax);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Sha256File(const fs::path& file, std::string* hex) {
+  if (sodium_init() < 0) return Status::Error(ErrorKind::kPluginLoad, "libsodium failed to initialise");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot read");
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0)
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buffer), static_cast<size_t>(in.gcount()));
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  char text[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(text, sizeof(text), digest, sizeof(digest));
+  *hex = text;
+  return Status::Ok();
+}
+
+Status CheckTrusted(const fs::path& file, const TrustPolicy& policy) {
+  if (policy.check_permissions) {
+    // The real file and folders, not the links that lead there.
+    std::error_code error;
+    const fs::path absolute = fs::canonical(file, error);
+    if (error) return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + error.message());
+    LM_RETURN_IF_ERROR(CheckOne(absolute, file, /*is_plugin_file=*/true));
+    for (fs::path folder = absolute.parent_path();; folder = folder.parent_path()) {
+      LM_RETURN_IF_ERROR(CheckOne(folder, file, /*is_plugin_file=*/false));
+      if (folder == folder.root_path() || folder.empty()) break;
+    }
+  }
+  if (!policy.allowed_sha256.empty()) {
+    std::string digest;
+    LM_RETURN_IF_ERROR(Sha256File(file, &digest));
+    if (!policy.allowed_sha256.count(digest))
+      return Status::Error(ErrorKind::kPluginLoad, "refusing " + file.string() + ": its SHA-256 " + digest +
+                                                       " is not in the config's trust.allowed_sha256 list");
+  }
+  return Status::Ok();
+}
+
+}  // namespace lm

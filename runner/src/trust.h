@@ -1,0 +1,35 @@
+// Trust rules for plugin files: loading a shared library runs its code, so
+// the runner refuses files that someone other than the user (or root) could
+// have put or changed there, as OpenSSH's StrictModes does for keys.
+#ifndef LINK_MIGRATION_RUNNER_TRUST_H
+#define LINK_MIGRATION_RUNNER_TRUST_H
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "status.h"
+
+namespace lm {
+
+struct TrustPolicy {
+  // The file, its folder and every folder above must be owned by the user or
+  // root, and not writable by group or others (a folder with the sticky bit,
+  // such as /tmp, may be; so may anything whose group is the user's private
+  // group, with the user's name and no other member).
+  bool check_permissions = true;
+  // When not empty, a plugin file loaded from a plain folder must have one
+  // of these SHA-256 digests (lowercase hex).
+  std::set<std::string> allowed_sha256;
+};
+
+// Empty when `file` may be loaded; otherwise the reason and the fix (kind
+// kPluginLoad, naming the file or folder at fault).
+Status CheckTrusted(const std::filesystem::path& file, const TrustPolicy& policy);
+
+// The SHA-256 of a file's bytes, lowercase hex.
+Status Sha256File(const std::filesystem::path& file, std::string* hex);
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_TRUST_H
