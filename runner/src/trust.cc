@@ -36,7 +36,9 @@ bool IsPrivateGroup(gid_t gid) {
 
 // One path: owned by us or root, and not writable by others unless it is a
 // sticky folder (where others cannot replace what we own).
-Status CheckOne(const fs::path& path, const fs::path& plugin, bool is_plugin_file) {
+// `sticky_ok`: for folders above the plugin's own; anyone may add files to
+// the plugin's folder itself only if they could be loaded, so it never is.
+Status CheckOne(const fs::path& path, const fs::path& plugin, bool sticky_ok) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0)
     return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin.string());
@@ -48,7 +50,7 @@ Status CheckOne(const fs::path& path, const fs::path& plugin, bool is_plugin_fil
                              ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
   const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
   const mode_t risky = S_IWOTH | (IsPrivateGroup(info.st_gid) ? 0 : S_IWGRP);
-  if ((info.st_mode & risky) && (is_plugin_file || !sticky_folder))
+  if ((info.st_mode & risky) && !(sticky_ok && sticky_folder))
     return Status::Error(ErrorKind::kPluginLoad,
                          "refusing " + plugin.string() + ": " + path.string() + " is writable by " +
                              ((info.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + Octal(info.st_mode) +
@@ -82,9 +84,10 @@ Status CheckTrusted(const fs::path& file, const TrustPolicy& policy) {
     std::error_code error;
     const fs::path absolute = fs::canonical(file, error);
     if (error) return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + error.message());
-    LM_RETURN_IF_ERROR(CheckOne(absolute, file, /*is_plugin_file=*/true));
-    for (fs::path folder = absolute.parent_path();; folder = folder.parent_path()) {
-      LM_RETURN_IF_ERROR(CheckOne(folder, file, /*is_plugin_file=*/false));
+    LM_RETURN_IF_ERROR(CheckOne(absolute, file, /*sticky_ok=*/false));
+    LM_RETURN_IF_ERROR(CheckOne(absolute.parent_path(), file, /*sticky_ok=*/false));
+    for (fs::path folder = absolute.parent_path().parent_path();; folder = folder.parent_path()) {
+      LM_RETURN_IF_ERROR(CheckOne(folder, file, /*sticky_ok=*/true));
       if (folder == folder.root_path() || folder.empty()) break;
     }
   }
