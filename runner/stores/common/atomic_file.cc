@@ -65,6 +65,17 @@ Status Publish(const std::string& temp, const std::string& path, WriteMode mode,
     *created = true;
   } else if (errno == EEXIST) {
     *created = false;
+  } else if (errno == EPERM || errno == ENOTSUP || errno == ENOSYS) {
+    // A file system without hard links (FAT, some FUSE mounts): fall back to
+    // check-then-rename, which only a simultaneous creator can race.
+    struct stat existing;
+    if (stat(path.c_str(), &existing) == 0) {
+      *created = false;
+    } else {
+      if (rename(temp.c_str(), path.c_str()) != 0) return IoError("cannot rename " + temp + " to", path);
+      *created = true;
+      return Status::Ok();
+    }
   } else {
     return IoError("cannot create", path);
   }
