@@ -15,12 +15,11 @@ constexpr std::chrono::milliseconds kPollInterval(50);
 int64_t AdvisoryLockKey(const std::string& purpose, const std::string& schema, const std::string& table_prefix) {
   uint64_t hash = 14695981039346656037ull;  // FNV-1a, 64 bits
   auto mix = [&hash](const std::string& text) {
-    for (unsigned char c : text) {
-      hash ^= c;
+    // Each part with its terminating NUL, so ("ab", "c") and ("a", "bc") differ.
+    for (size_t i = 0; i <= text.size(); ++i) {
+      hash ^= static_cast<unsigned char>(text.c_str()[i]);
       hash *= 1099511628211ull;
     }
-    hash ^= 0;  // the separator, so ("ab", "c") and ("a", "bc") differ
-    hash *= 1099511628211ull;
   };
   mix(purpose);
   mix(schema);
@@ -33,8 +32,8 @@ int64_t AdvisoryLockKey(const std::string& purpose, const std::string& schema, c
 Status AdvisoryLock::Lock(int64_t timeout_ms) {
   if (held_) return Status::Ok();
   bool acquired = false;
-  LM_STORES_RETURN_IF_ERROR(
-      PollForLock(timeout_ms, kPollInterval, [this](bool* got) { return TryOnce(got); }, &acquired));
+  LM_STORES_RETURN_IF_ERROR(PollForLock(
+      timeout_ms, kPollInterval, [this](bool* got) { return TryOnce(got); }, &acquired));
   if (acquired) {
     held_ = true;
     return Status::Ok();
@@ -46,8 +45,8 @@ Status AdvisoryLock::Lock(int64_t timeout_ms) {
 Status AdvisoryLock::TryOnce(bool* acquired) {
   // Never pg_advisory_lock: it blocks in the server, beyond any timeout.
   PgResult result;
-  LM_STORES_RETURN_IF_ERROR(connection_->Exec("cannot take the advisory lock", "SELECT pg_try_advisory_lock($1::bigint)",
-                                              {std::to_string(key_)}, &result));
+  LM_STORES_RETURN_IF_ERROR(connection_->Exec(
+      "cannot take the advisory lock", "SELECT pg_try_advisory_lock($1::bigint)", {std::to_string(key_)}, &result));
   *acquired = result.rows() == 1 && result.Bool(0, 0);
   return Status::Ok();
 }
@@ -56,9 +55,8 @@ Status AdvisoryLock::Unlock() {
   if (!held_) return Status::Ok();
   held_ = false;
   PgResult result;
-  LM_STORES_RETURN_IF_ERROR(connection_->Exec("cannot release the advisory lock",
-                                              "SELECT pg_advisory_unlock($1::bigint)", {std::to_string(key_)},
-                                              &result));
+  LM_STORES_RETURN_IF_ERROR(connection_->Exec(
+      "cannot release the advisory lock", "SELECT pg_advisory_unlock($1::bigint)", {std::to_string(key_)}, &result));
   if (result.rows() != 1 || !result.Bool(0, 0)) {
     return Status::Error("advisory lock " + std::to_string(key_) + " on " + what_ +
                          " was not held by this session when released");
@@ -72,16 +70,16 @@ std::string AdvisoryLock::DescribeHolder() {
   // need pg_read_all_stats; application_name is visible to everyone.
   const uint64_t bits = static_cast<uint64_t>(key_);
   PgResult result;
-  Status status = connection_->Exec(
-      "cannot look up the lock holder",
-      "SELECT a.pid, a.application_name, host(a.client_addr), a.client_port, "
-      "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), a.usename "
-      "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-      "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
-      "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
-      "LIMIT 1",
-      {std::to_string(bits >> 32), std::to_string(bits & 0xffffffffu)}, &result);
+  Status status =
+      connection_->Exec("cannot look up the lock holder",
+                        "SELECT a.pid, a.application_name, host(a.client_addr), a.client_port, "
+                        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), a.usename "
+                        "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                        "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
+                        "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+                        "LIMIT 1",
+                        {std::to_string(bits >> 32), std::to_string(bits & 0xffffffffu)}, &result);
   if (!status.ok()) return "another session (" + status.message() + ")";
   if (result.rows() == 0) return "another session, which released it just now";
 

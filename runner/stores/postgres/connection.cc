@@ -16,14 +16,14 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 // SQLSTATEs that mean the server went away rather than refused the request.
 bool IsUnavailable(const char* sqlstate) {
   if (sqlstate == nullptr) return false;
-  return std::strncmp(sqlstate, "08", 2) == 0       // connection exception
-         || std::strcmp(sqlstate, "57P01") == 0    // admin_shutdown
-         || std::strcmp(sqlstate, "57P02") == 0    // crash_shutdown
-         || std::strcmp(sqlstate, "57P03") == 0;   // cannot_connect_now
+  return std::strncmp(sqlstate, "08", 2) == 0     // connection exception
+         || std::strcmp(sqlstate, "57P01") == 0   // admin_shutdown
+         || std::strcmp(sqlstate, "57P02") == 0   // crash_shutdown
+         || std::strcmp(sqlstate, "57P03") == 0;  // cannot_connect_now
 }
 
 bool IsCorrupt(const char* sqlstate) {
-  return sqlstate != nullptr && (std::strcmp(sqlstate, "XX001") == 0     // data_corrupted
+  return sqlstate != nullptr && (std::strcmp(sqlstate, "XX001") == 0       // data_corrupted
                                  || std::strcmp(sqlstate, "XX002") == 0);  // index_corrupted
 }
 
@@ -52,8 +52,11 @@ std::string ValidUtf8(std::string_view text) {
   const auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
   for (size_t i = 0; i < text.size();) {
     unsigned char lead = byte(i);
-    size_t length = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
-                                  : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+    size_t length = lead < 0x80                    ? 1
+                    : lead >= 0xC2 && lead <= 0xDF ? 2
+                    : lead >= 0xE0 && lead <= 0xEF ? 3
+                    : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                   : 0;
     bool valid = length > 0;
     for (size_t k = 1; valid && k < length; ++k) valid = continuation(i + k);
     if (valid && length >= 3) {

@@ -38,8 +38,8 @@ Status LeaseLock::Lock(int64_t timeout_ms) {
   LM_STORES_RETURN_IF_ERROR(Connect());
   token_ = NewToken();
   bool acquired = false;
-  LM_STORES_RETURN_IF_ERROR(
-      PollForLock(timeout_ms, kPollInterval, [this](bool* got) { return TryAcquire(got); }, &acquired));
+  LM_STORES_RETURN_IF_ERROR(PollForLock(
+      timeout_ms, kPollInterval, [this](bool* got) { return TryAcquire(got); }, &acquired));
   if (!acquired) {
     return Status::LockTimeout("lease lock " + table_ + " is held by " + DescribeHolder() + "; " +
                                GaveUpAfter(timeout_ms));
@@ -83,9 +83,8 @@ std::string LeaseLock::DescribeHolder() {
   std::string description = result.Text(0, 0).value_or("?") + "@" + result.Text(0, 1).value_or("?") + " pid " +
                             result.Text(0, 2).value_or("?");
   if (OptionalString run = result.Text(0, 3); run && !run->empty()) description += " (run " + *run + ")";
-  description += " since " + result.Text(0, 4).value_or("?") + ", lease expires at " +
-                 result.Text(0, 5).value_or("?") + " (in " + result.Text(0, 6).value_or("?") +
-                 " s) unless renewed";
+  description += " since " + result.Text(0, 4).value_or("?") + ", lease expires at " + result.Text(0, 5).value_or("?") +
+                 " (in " + result.Text(0, 6).value_or("?") + " s) unless renewed";
   return description;
 }
 
@@ -96,8 +95,8 @@ Status LeaseLock::Unlock() {
   Status connected = Connect();
   if (!connected.ok()) {
     return Status::FromCode(connected.code(), "cannot release the lease lock " + table_ +
-                                                  " (it expires by itself within " +
-                                                  std::to_string(lease_seconds_) + " s): " + connected.message());
+                                                  " (it expires by itself within " + std::to_string(lease_seconds_) +
+                                                  " s): " + connected.message());
   }
   // Only our own row: after a takeover it belongs to someone else.
   return connection_->Exec("cannot release the lease lock " + table_,

@@ -67,9 +67,8 @@ Status ReadLeaseSeconds(const char* options_json, int* seconds) {
 
 Status ParsePostgresOptions(const char* options_json, PostgresOptions* out, Redactor* redactor) {
   Options options;
-  Status parsed = Options::Parse(kStore, options_json,
-                                 {"conninfo", "password_env", "schema", "table_prefix", "lock", "lease_seconds"},
-                                 &options);
+  Status parsed = Options::Parse(
+      kStore, options_json, {"conninfo", "password_env", "schema", "table_prefix", "lock", "lease_seconds"}, &options);
   // A JSON syntax error quotes the text around it, which may be a password.
   if (!parsed.ok()) return redactor->Apply(parsed);
 
@@ -83,8 +82,8 @@ Status ParsePostgresOptions(const char* options_json, PostgresOptions* out, Reda
   if (!password_env.empty()) {
     const char* password = std::getenv(password_env.c_str());
     if (password == nullptr || *password == '\0') {
-      return OptionError("password_env", "names the environment variable " + password_env +
-                                             ", which is not set or empty");
+      return OptionError("password_env",
+                         "names the environment variable " + password_env + ", which is not set or empty");
     }
     result.password = password;
     redactor->AddSecret(password);
@@ -94,8 +93,8 @@ Status ParsePostgresOptions(const char* options_json, PostgresOptions* out, Reda
   if (result.schema.empty()) return OptionError("schema", "is empty");
   if (result.schema.find('\0') != std::string::npos) return OptionError("schema", "contains a NUL character");
   if (result.schema.size() > kMaxIdentifierBytes) {
-    return OptionError("schema", "is longer than PostgreSQL's " + std::to_string(kMaxIdentifierBytes) +
-                                     " bytes: \"" + result.schema + "\"");
+    return OptionError("schema", "is longer than PostgreSQL's " + std::to_string(kMaxIdentifierBytes) + " bytes: \"" +
+                                     result.schema + "\"");
   }
 
   LM_STORES_RETURN_IF_ERROR(options.OptionalString("table_prefix", result.table_prefix, &result.table_prefix));

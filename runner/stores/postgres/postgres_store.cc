@@ -95,15 +95,15 @@ Status PostgresStore::Connect() {
 
 Status PostgresStore::FindTables(Found* found) {
   PgResult result;
-  LM_STORES_RETURN_IF_ERROR(connection_->Exec(
-      "cannot look for the version tables in " + where_,
-      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), "
-      "EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2), "
-      "EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $3), "
-      "EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $4)",
-      {options_.schema, options_.table_prefix + "records", options_.table_prefix + "events",
-       options_.table_prefix + "lock"},
-      &result));
+  LM_STORES_RETURN_IF_ERROR(
+      connection_->Exec("cannot look for the version tables in " + where_,
+                        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), "
+                        "EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2), "
+                        "EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $3), "
+                        "EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $4)",
+                        {options_.schema, options_.table_prefix + "records", options_.table_prefix + "events",
+                         options_.table_prefix + "lock"},
+                        &result));
   found->schema = result.Bool(0, 0);
   found->records = result.Bool(0, 1);
   found->events = result.Bool(0, 2);
@@ -242,9 +242,9 @@ Status PostgresStore::PutRecord(const Record& record) {
             "checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, "
             "applied_by = EXCLUDED.applied_by, runner_version = EXCLUDED.runner_version, error = EXCLUDED.error, "
             "changelog_path = EXCLUDED.changelog_path, attempts = EXCLUDED.attempts, run_id = EXCLUDED.run_id",
-        {Number(record.version), std::string(StateName(record.state)), record.name, record.checksum,
-         record.applied_at, Number(record.duration_ms), record.applied_by, record.runner_version, record.error,
-         record.changelog_path, Number(record.attempts), record.run_id});
+        {Number(record.version), std::string(StateName(record.state)), record.name, record.checksum, record.applied_at,
+         Number(record.duration_ms), record.applied_by, record.runner_version, record.error, record.changelog_path,
+         Number(record.attempts), record.run_id});
   }
   return redactor_.Apply(status);
 }
@@ -278,9 +278,9 @@ Status PostgresStore::DoListEvents(const EventVisitor& visit) {
   if (!ready) return Status::Ok();
 
   PgResult rows;
-  LM_STORES_RETURN_IF_ERROR(connection_->Exec(
-      "cannot list events", std::string("SELECT ") + kEventColumns + " FROM " + events_table_ + " ORDER BY id", {},
-      &rows));
+  LM_STORES_RETURN_IF_ERROR(
+      connection_->Exec("cannot list events",
+                        std::string("SELECT ") + kEventColumns + " FROM " + events_table_ + " ORDER BY id", {}, &rows));
   for (int row = 0; row < rows.rows(); ++row) {
     Event event;
     event.version = rows.Int(row, 0);

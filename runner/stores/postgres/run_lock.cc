@@ -32,8 +32,8 @@ Status PollForLock(int64_t timeout_ms, std::chrono::milliseconds interval,
     if (timeout_ms >= 0 && now >= deadline) return Status::Ok();
     auto pause = interval;
     if (timeout_ms >= 0) {
-      pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
-                                  std::chrono::milliseconds(1));
+      pause = std::min(
+          pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + std::chrono::milliseconds(1));
     }
     std::this_thread::sleep_for(pause);
   }
@@ -54,7 +54,8 @@ std::string ApplicationName(const Owner& owner) {
     who.resize(kMaxApplicationName - fixed);
   }
   std::string name = prefix + who + pid;
-  if (name.size() + run.size() > kMaxApplicationName) run.resize(kMaxApplicationName - std::min(name.size(), kMaxApplicationName));
+  if (name.size() + run.size() > kMaxApplicationName)
+    run.resize(kMaxApplicationName - std::min(name.size(), kMaxApplicationName));
   return name + run;
 }
 
