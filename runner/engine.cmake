@@ -1,5 +1,7 @@
 # The engine library (everything but main) and the link-migration executable.
 add_library(link_migration_engine STATIC
+  src/bundle.cc
+  src/bundle_tool.cc
   src/catalog.cc
   src/config.cc
   src/discovery.cc
@@ -13,13 +15,14 @@ add_library(link_migration_engine STATIC
   src/plugin_library.cc
   src/step_context.cc
   src/supervisor.cc
+  src/tar_archive.cc
   src/worker_relay.cc
   src/store_host.cc
   src/trust.cc
   src/version_store.cc)
 target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(link_migration_engine PUBLIC
-  LinkMigration::sdk Boost::filesystem nlohmann_json::nlohmann_json PkgConfig::sodium Threads::Threads
+  LinkMigration::sdk Boost::filesystem nlohmann_json::nlohmann_json PkgConfig::sodium LibArchive::LibArchive Threads::Threads
   ${CMAKE_DL_LIBS})
 target_compile_definitions(link_migration_engine PRIVATE LM_RUNNER_VERSION="${PROJECT_VERSION}")
 

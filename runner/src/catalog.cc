@@ -42,9 +42,8 @@ Status ReadMigration(const std::filesystem::path& file, const lm_migration* desc
   return Status::Ok();
 }
 
-Status ReadPlugin(const std::filesystem::path& file, const TrustPolicy& trust, std::vector<Migration>* migrations) {
-  const boost::dll::shared_library* library = nullptr;
-  LM_RETURN_IF_ERROR(LoadPluginLibrary(file, trust, &library));
+Status ReadDescriptors(const std::filesystem::path& file, const boost::dll::shared_library* library,
+                       std::vector<Migration>* migrations) {
   if (!library->has(LM_PLUGIN_SYMBOL))
     return PluginError(file, std::string("no entry point '") + LM_PLUGIN_SYMBOL +
                                  "': not a link-migration migration plugin");
@@ -66,6 +65,42 @@ Status ReadPlugin(const std::filesystem::path& file, const TrustPolicy& trust, s
   return Status::Ok();
 }
 
+Status ReadPluginFile(const std::filesystem::path& file, const TrustPolicy& trust, std::vector<Migration>* migrations) {
+  if (trust.bundles_only)
+    return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
+  const boost::dll::shared_library* library = nullptr;
+  LM_RETURN_IF_ERROR(LoadPluginLibrary(file, trust, &library));
+  return ReadDescriptors(file, library, migrations);
+}
+
+// A bundle's plugins load only after the whole bundle verified, and must
+// then hold exactly the migrations its manifest lists.
+Status ReadBundleFile(const std::filesystem::path& path, const TrustPolicy& trust, const BundlePolicy& policy,
+                      std::vector<Migration>* migrations) {
+  TrustPolicy permissions_only;
+  permissions_only.check_permissions = trust.check_permissions;
+  LM_RETURN_IF_ERROR(CheckTrusted(path, permissions_only));
+  Bundle bundle;
+  LM_RETURN_IF_ERROR(ReadBundle(path, policy, &bundle));
+  for (const BundleFile& file : bundle.manifest.files) {
+    const std::filesystem::path name = path.string() + ":" + file.path;
+    const boost::dll::shared_library* library = nullptr;
+    LM_RETURN_IF_ERROR(LoadPluginFromMemory(file.bytes, name.string(), &library));
+    std::vector<Migration> found;
+    LM_RETURN_IF_ERROR(ReadDescriptors(name, library, &found));
+    std::vector<BundleMigration> listed = file.migrations;
+    auto by_version = [](const auto& a, const auto& b) { return a.version < b.version; };
+    std::sort(listed.begin(), listed.end(), by_version);
+    std::sort(found.begin(), found.end(), by_version);
+    bool matches = found.size() == listed.size();
+    for (size_t i = 0; matches && i < found.size(); ++i)
+      matches = found[i].version == listed[i].version && found[i].name == listed[i].name;
+    if (!matches) return PluginError(name, "holds other migrations than the bundle's manifest lists for it");
+    migrations->insert(migrations->end(), found.begin(), found.end());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const Migration* Catalog::Find(int64_t version) const {
@@ -74,9 +109,13 @@ const Migration* Catalog::Find(int64_t version) const {
   return it != migrations_.end() && it->version == version ? &*it : nullptr;
 }
 
-Status LoadCatalog(const std::vector<std::filesystem::path>& files, const TrustPolicy& trust, Catalog* catalog) {
+Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
+                   const BundlePolicy& bundle_policy, Catalog* catalog) {
   std::vector<Migration> migrations;
-  for (const auto& file : files) LM_RETURN_IF_ERROR(ReadPlugin(file, trust, &migrations));
+  for (const MigrationSource& source : sources) {
+    LM_RETURN_IF_ERROR(source.is_bundle ? ReadBundleFile(source.path, trust, bundle_policy, &migrations)
+                                        : ReadPluginFile(source.path, trust, &migrations));
+  }
   std::stable_sort(migrations.begin(), migrations.end(),
                    [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (size_t i = 1; i < migrations.size(); ++i) {

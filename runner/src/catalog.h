@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "bundle.h"
+#include "discovery.h"
 #include "status.h"
 #include "trust.h"
 
@@ -23,7 +25,7 @@ struct Migration {
   std::string down_note;
   std::string checksum;
   uint32_t flags = 0;
-  std::filesystem::path file;
+  std::filesystem::path file;  // for a bundle's plugin: "<bundle>:plugins/<file>"
   const lm_migration* descriptor = nullptr;  // lives as long as the process
 
   bool reversible() const { return descriptor->down != nullptr; }
@@ -38,15 +40,18 @@ class Catalog {
   int64_t LatestVersion() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
  private:
-  friend Status LoadCatalog(const std::vector<std::filesystem::path>&, const TrustPolicy&, Catalog*);
+  friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&, Catalog*);
   std::vector<Migration> migrations_;
 };
 
-// Loads every file and reads its descriptor. Any file that is not a valid
-// plugin of this ABI, and any version provided twice, is an error (kind
-// kPluginLoad) naming the file(s) and version, reported before anything runs.
-// Every file must pass the trust policy first (see trust.h).
-Status LoadCatalog(const std::vector<std::filesystem::path>& files, const TrustPolicy& trust, Catalog* catalog);
+// Loads every plugin file and bundle and reads the descriptors. Any file that
+// is not a valid plugin of this ABI, any bundle that fails verification or
+// whose plugins do not hold what its manifest says, and any version provided
+// twice, is an error (kind kPluginLoad) naming the file(s) and version,
+// reported before anything runs. Plugin files and bundle files must pass the
+// trust policy first (see trust.h).
+Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
+                   const BundlePolicy& bundle_policy, Catalog* catalog);
 
 }  // namespace lm
 

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <iostream>
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bundle_tool.h"
 #include "engine.h"
 #include "human_reporter.h"
 
@@ -41,6 +43,11 @@ struct Invocation {
   bool help = false;
   std::optional<int64_t> lock_timeout_ms;
   std::optional<int64_t> step_timeout_ms;
+  std::vector<std::string> migrations;  // --migrations: folders and bundles instead of the config's
+  std::string bundle_name;
+  std::string bundle_version;
+  std::string secret_key;
+  std::vector<std::string> trusted_keys;
 };
 
 struct CommandLine {
@@ -72,12 +79,21 @@ const char* kUsage =
     "  history            every recorded event: apply, revert, fail, mark, baseline, repair\n"
     "  baseline N         adopt an existing target: record versions <= N as applied, run nothing\n"
     "  repair             accept changed migrations: store their current checksums\n"
+    "\n"
+    "Bundles (no config needed):\n"
+    "  bundle create OUT --name N --bundle-version V PLUGIN|FOLDER...\n"
+    "  bundle inspect FILE       manifest, files, sizes, migrations, signatures\n"
+    "  bundle verify FILE [--trusted-key HEX]...\n"
+    "  bundle sign FILE --secret-key KEYFILE\n"
+    "  keygen PREFIX             write PREFIX.pub and PREFIX.key (an ed25519 key pair)\n"
     "\n";
 
 void Describe(CommandLine& line, Invocation& inv) {
   // clang-format off
   line.visible.add_options()
       ("config-file,c", po::value(&inv.config_file)->value_name("FILE"), "the JSON config file")
+      ("migrations,m", po::value(&inv.migrations)->value_name("PATH")->composing(),
+       "a migrations folder or bundle, instead of the config's (repeatable)")
       ("up,u", po::bool_switch(&inv.up), "apply every pending migration (or --steps of them)")
       ("down,d", po::bool_switch(&inv.down), "revert every applied migration (or --steps of them)")
       ("to,t", po::value<int64_t>()->value_name("N"), "go up or down to version N (0: revert everything)")
@@ -91,7 +107,12 @@ void Describe(CommandLine& line, Invocation& inv) {
       ("step-timeout", po::value<int64_t>()->value_name("MS"), "kill a step that runs longer than MS ms")
       ("version,v", po::bool_switch(&inv.print_version), "print the current migration version")
       ("package-version", po::bool_switch(&inv.package_version), "print link-migration's own version")
-      ("help,h", po::bool_switch(&inv.help), "show this help");
+      ("help,h", po::bool_switch(&inv.help), "show this help")
+      ("name", po::value(&inv.bundle_name)->value_name("NAME"), "bundle create: the bundle's name")
+      ("bundle-version", po::value(&inv.bundle_version)->value_name("V"), "bundle create: the bundle's version")
+      ("secret-key", po::value(&inv.secret_key)->value_name("FILE"), "bundle sign: the .key file from keygen")
+      ("trusted-key", po::value(&inv.trusted_keys)->value_name("HEX")->composing(),
+       "bundle verify: require a valid signature by this public key (repeatable)");
   // clang-format on
   line.all.add(line.visible);
   line.all.add_options()("command", po::value(&inv.command))(
@@ -292,6 +313,56 @@ const Command* FindCommand(const std::string& name) {
   return nullptr;
 }
 
+// Commands that need no config: bundles and keys.
+int RunBundleCommand(const Invocation& inv, const Output& io) {
+  auto usage = [&io](const std::string& what) { return Fail(io, Status::Error(ErrorKind::kUsage, what)); };
+  if (inv.command == "keygen") {
+    if (inv.arguments.size() != 1) return usage("keygen takes one PREFIX (writes PREFIX.pub and PREFIX.key)");
+    std::string public_key;
+    Status status = GenerateKeyPair(inv.arguments[0], &public_key);
+    if (!status.ok()) return Fail(io, status);
+    std::fprintf(io.out, "Wrote %s.pub and %s.key (keep it secret). Public key:\n%s\n", inv.arguments[0].c_str(),
+                 inv.arguments[0].c_str(), public_key.c_str());
+    return 0;
+  }
+  const std::string action = inv.arguments.empty() ? "" : inv.arguments[0];
+  if (action == "create") {
+    if (inv.arguments.size() < 3) return usage("bundle create OUT PLUGIN|FOLDER... --name N --bundle-version V");
+    std::vector<std::filesystem::path> inputs(inv.arguments.begin() + 2, inv.arguments.end());
+    Status status = CreateBundle(inv.arguments[1], inputs, inv.bundle_name, inv.bundle_version, TrustPolicy{});
+    if (!status.ok()) return Fail(io, status);
+    std::fprintf(io.out, "Wrote bundle %s\n", inv.arguments[1].c_str());
+    return 0;
+  }
+  if (action == "sign") {
+    if (inv.arguments.size() != 2 || inv.secret_key.empty()) return usage("bundle sign FILE --secret-key KEYFILE");
+    Status status = SignBundle(inv.arguments[1], inv.secret_key);
+    if (!status.ok()) return Fail(io, status);
+    std::fprintf(io.out, "Signed %s\n", inv.arguments[1].c_str());
+    return 0;
+  }
+  if (action == "inspect" || action == "verify") {
+    if (inv.arguments.size() != 2) return usage("bundle " + action + " FILE");
+    BundlePolicy policy;
+    for (std::string key : inv.trusted_keys) {
+      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+      policy.required_keys.insert(key);
+    }
+    Bundle bundle;
+    Status status = ReadBundle(inv.arguments[1], policy, &bundle);
+    if (!status.ok()) return Fail(io, status);
+    if (action == "inspect") {
+      PrintBundle(bundle, io.out);
+    } else {
+      std::fprintf(io.out, "Verified: %s %s, %zu files match the manifest%s.\n", bundle.manifest.name.c_str(),
+                   bundle.manifest.version.c_str(), bundle.manifest.files.size(),
+                   policy.required_keys.empty() ? "" : ", signed by a trusted key");
+    }
+    return 0;
+  }
+  return usage("bundle takes create, inspect, verify or sign (see --help)");
+}
+
 int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
   if (inv.help) {
     std::ostringstream options;
@@ -306,6 +377,7 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
     std::fprintf(io.out, "link-migration %s\n", RunnerVersion());
     return 0;
   }
+  if (inv.command == "bundle" || inv.command == "keygen") return RunBundleCommand(inv, io);
   if (!inv.command.empty() && (inv.command == "migrate" || FindCommand(inv.command) == nullptr))
     return Fail(io, Status::Error(ErrorKind::kUsage, "unknown command '" + inv.command + "' (see --help)"));
   if (inv.config_file.empty())
@@ -318,6 +390,8 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
   EngineOptions options;
   options.config_file = inv.config_file;
   options.builtin_store_dir = BuiltinStoreDir();
+  for (const std::string& location : inv.migrations)
+    options.migration_locations.push_back(std::filesystem::absolute(location).lexically_normal());
   if (inv.lock_timeout_ms) options.lock_timeout = std::chrono::milliseconds(*inv.lock_timeout_ms);
   if (inv.step_timeout_ms) {
     if (*inv.step_timeout_ms <= 0) return Fail(io, Status::Error(ErrorKind::kUsage, "--step-timeout needs MS > 0"));

@@ -74,8 +74,22 @@ class ConfigReader {
           std::transform(digest.begin(), digest.end(), digest.begin(), [](unsigned char c) { return std::tolower(c); });
           config_->trust.allowed_sha256.insert(digest);
         }
+      } else if (key == "bundles_only") {
+        if (!value.is_boolean()) return Fail("trust.bundles_only", "must be true or false");
+        config_->trust.bundles_only = value.get<bool>();
+      } else if (key == "bundle_keys") {
+        if (!value.is_array()) return Fail("trust.bundle_keys", "must be an array of ed25519 public keys (64 hex digits)");
+        for (size_t i = 0; i < value.size(); ++i) {
+          const std::string item_key = "trust.bundle_keys[" + std::to_string(i) + "]";
+          std::string text = value[i].is_string() ? value[i].get<std::string>() : "";
+          std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+          if (text.size() != 64 || text.find_first_not_of("0123456789abcdef") != std::string::npos)
+            return Fail(item_key, "must be an ed25519 public key: 64 hex digits, as in a .pub file from 'keygen'");
+          config_->bundles.required_keys.insert(text);
+        }
       } else {
-        return Fail("trust." + key, "unknown key (known: check_permissions, allowed_sha256)");
+        return Fail("trust." + key,
+                    "unknown key (known: check_permissions, allowed_sha256, bundles_only, bundle_keys)");
       }
     }
     return Status::Ok();

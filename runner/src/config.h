@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bundle.h"
 #include "status.h"
 #include "trust.h"
 
@@ -22,7 +23,7 @@ struct StoreConfig {
 struct Config {
   std::filesystem::path file;  // absolute
   std::filesystem::path dir;   // relative paths in the config resolve against it
-  std::vector<std::filesystem::path> migration_dirs;
+  std::vector<std::filesystem::path> migration_dirs;  // folders and bundle files
   std::vector<std::filesystem::path> plugin_path;
   StoreConfig store;
   std::string params_json = "{}";
@@ -30,6 +31,7 @@ struct Config {
   std::optional<int64_t> lock_timeout_ms;
   std::optional<int64_t> step_timeout_ms;
   TrustPolicy trust;
+  BundlePolicy bundles;
 };
 
 // Reads and validates the config; errors (kind kConfig) name the file and

@@ -20,12 +20,16 @@ bool IsIgnoredName(const std::string& name) {
          ends_with(".part");
 }
 
-Status DiscoverPluginFiles(const std::vector<fs::path>& folders, std::vector<fs::path>* files) {
-  for (const fs::path& folder : folders) {
+Status DiscoverMigrationSources(const std::vector<fs::path>& locations, std::vector<MigrationSource>* sources) {
+  for (const fs::path& folder : locations) {
     std::error_code error;
+    if (fs::is_regular_file(folder, error)) {
+      sources->push_back({folder, /*is_bundle=*/true});
+      continue;
+    }
     if (!fs::is_directory(folder, error)) {
       return Status::Error(ErrorKind::kConfig,
-                           "migrations folder " + folder.string() + " does not exist or is not a folder");
+                           "migrations location " + folder.string() + " does not exist (give a folder or a bundle)");
     }
     std::vector<fs::path> found;
     for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
@@ -40,7 +44,7 @@ Status DiscoverPluginFiles(const std::vector<fs::path>& folders, std::vector<fs:
                            "cannot list migrations folder " + folder.string() + ": " + error.message());
     }
     std::sort(found.begin(), found.end());
-    files->insert(files->end(), found.begin(), found.end());
+    for (fs::path& file : found) sources->push_back({std::move(file), /*is_bundle=*/false});
   }
   return Status::Ok();
 }

@@ -17,11 +17,17 @@ const std::string& PluginSuffix();
 // files: ".*", "*~", "*.tmp", "*.part". Such files are never loaded.
 bool IsIgnoredName(const std::string& file_name);
 
-// Every regular file (or link to one) with the plugin suffix directly inside
-// each folder, sorted by path within a folder, folders in the given order.
-// A missing folder is an error (kind kConfig) naming it.
-Status DiscoverPluginFiles(const std::vector<std::filesystem::path>& folders,
-                           std::vector<std::filesystem::path>* files);
+struct MigrationSource {
+  std::filesystem::path path;
+  bool is_bundle = false;  // a bundle file, else a plugin file
+};
+
+// What each location holds: a folder gives every regular file (or link to
+// one) with the plugin suffix directly inside it, sorted by path; a file is
+// a bundle. Locations keep their order. A missing location is an error
+// (kind kConfig) naming it.
+Status DiscoverMigrationSources(const std::vector<std::filesystem::path>& locations,
+                                std::vector<MigrationSource>* sources);
 
 }  // namespace lm
 

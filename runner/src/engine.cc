@@ -41,10 +41,11 @@ Engine::Engine(EngineOptions options, Config config, Catalog catalog)
 Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engine) {
   Config config;
   LM_RETURN_IF_ERROR(LoadConfig(options.config_file, &config));
-  std::vector<std::filesystem::path> files;
-  LM_RETURN_IF_ERROR(DiscoverPluginFiles(config.migration_dirs, &files));
+  if (!options.migration_locations.empty()) config.migration_dirs = options.migration_locations;
+  std::vector<MigrationSource> sources;
+  LM_RETURN_IF_ERROR(DiscoverMigrationSources(config.migration_dirs, &sources));
   Catalog catalog;
-  LM_RETURN_IF_ERROR(LoadCatalog(files, config.trust, &catalog));
+  LM_RETURN_IF_ERROR(LoadCatalog(sources, config.trust, config.bundles, &catalog));
   engine->reset(new Engine(options, std::move(config), std::move(catalog)));
   return Status::Ok();
 }

@@ -30,6 +30,8 @@ struct EngineOptions {
   std::filesystem::path builtin_store_dir;
   // Overrides the config's lock_timeout_ms.
   std::optional<std::chrono::milliseconds> lock_timeout;
+  // Replace the config's "migrations" (folders and bundles) when not empty.
+  std::vector<std::filesystem::path> migration_locations;
   // Overrides the config's step_timeout_ms.
   std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();

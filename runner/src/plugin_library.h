@@ -18,6 +18,12 @@ namespace lm {
 Status LoadPluginLibrary(const std::filesystem::path& path, const TrustPolicy& trust,
                          const boost::dll::shared_library** library);
 
+// Loads a plugin from bytes already verified (a bundle's member) through an
+// anonymous, sealed in-memory file: nothing is unpacked to disk. `name`
+// appears in errors.
+Status LoadPluginFromMemory(const std::string& bytes, const std::string& name,
+                            const boost::dll::shared_library** library);
+
 }  // namespace lm
 
 #endif  // LINK_MIGRATION_RUNNER_PLUGIN_LIBRARY_H

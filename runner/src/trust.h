@@ -21,6 +21,8 @@ struct TrustPolicy {
   // When not empty, a plugin file loaded from a plain folder must have one
   // of these SHA-256 digests (lowercase hex).
   std::set<std::string> allowed_sha256;
+  // Refuse plugin files from plain folders: migrations come only in bundles.
+  bool bundles_only = false;
 };
 
 // Empty when `file` may be loaded; otherwise the reason and the fix (kind

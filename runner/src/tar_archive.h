@@ -1,0 +1,28 @@
+// Reading and writing plain tar archives (through libarchive): the bundle's
+// container, which anyone can open with `tar`.
+#ifndef LINK_MIGRATION_RUNNER_TAR_ARCHIVE_H
+#define LINK_MIGRATION_RUNNER_TAR_ARCHIVE_H
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace lm {
+
+struct TarMember {
+  std::string name;
+  std::string bytes;
+};
+
+// Every member, in archive order. Returns an error message, empty on
+// success. Only regular files with relative names free of ".." are accepted;
+// a name seen twice is an error.
+std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* members);
+
+// Writes the members as a pax tar, reproducibly (fixed time, owner, mode),
+// to a temporary file renamed over `path` once complete.
+std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMember>& members);
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_TAR_ARCHIVE_H
