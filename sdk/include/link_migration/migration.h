@@ -121,10 +121,16 @@ typedef struct lm_plugin {
 #define LM_CONCAT_INNER_(a, b) a##b
 #define LM_CONCAT_(a, b) LM_CONCAT_INNER_(a, b)
 
+/* Set per source file by link_migration_add_migration(): "sha256:<hex>" of
+ * the file's text with CRLF folded to LF. NULL when built without it. */
+#ifndef LM_SOURCE_CHECKSUM
+#define LM_SOURCE_CHECKSUM NULL
+#endif
+
 /* LM_REGISTER_MIGRATION(descriptor): descriptor is a static lm_migration. */
 #define LM_REGISTER_MIGRATION(descriptor)                                                   \
   __attribute__((used, section(LM_MIGRATION_SECTION))) static const lm_migration*         \
-      LM_CONCAT_(lm_registered_migration_, __LINE__) = &(descriptor)
+      LM_CONCAT_(lm_registered_migration_, __COUNTER__) = &(descriptor)
 
 #ifdef __cplusplus
 }

@@ -31,12 +31,6 @@
 #include <string_view>
 #include <vector>
 
-// Set per source file by link_migration_add_migration(): the SHA-256 of the
-// file's text with line endings normalised, as "sha256:<hex>".
-#ifndef LM_SOURCE_CHECKSUM
-#define LM_SOURCE_CHECKSUM nullptr
-#endif
-
 namespace link_migration {
 
 // The runner's services for one step. Borrowed: valid only inside up/down.
@@ -55,13 +49,15 @@ class Context {
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   }
-  // A string parameter without its JSON quotes; fallback when absent.
+  // A string parameter, its JSON escapes decoded; fallback when absent.
+  // Throws when the parameter is there but is not a JSON string.
   std::string param_string(const char* key, std::string_view fallback = {}) const {
     auto json = param(key);
     if (!json) return std::string(fallback);
-    if (json->size() >= 2 && json->front() == '"' && json->back() == '"')
-      return json->substr(1, json->size() - 2);
-    return *json;
+    std::string text;
+    if (!decode_json_string(*json, &text))
+      throw std::runtime_error(std::string("params.") + key + " must be a string, not " + *json);
+    return text;
   }
   std::string params_json() const { return host_->params_json(ctx_); }
 
@@ -101,6 +97,54 @@ class Context {
   lm_context* raw() const { return ctx_; }
 
  private:
+  // Decodes one JSON string literal (the runner hands back valid JSON).
+  static bool decode_json_string(const std::string& json, std::string* out) {
+    if (json.size() < 2 || json.front() != '"' || json.back() != '"') return false;
+    for (size_t i = 1; i + 1 < json.size(); ++i) {
+      char c = json[i];
+      if (c != '\\') {
+        *out += c;
+        continue;
+      }
+      if (++i + 1 >= json.size()) return false;
+      switch (json[i]) {
+        case 'n': *out += '\n'; break;
+        case 't': *out += '\t'; break;
+        case 'r': *out += '\r'; break;
+        case 'b': *out += '\b'; break;
+        case 'f': *out += '\f'; break;
+        case 'u': {
+          if (i + 4 >= json.size()) return false;
+          unsigned code = static_cast<unsigned>(std::stoul(json.substr(i + 1, 4), nullptr, 16));
+          i += 4;
+          if (code >= 0xD800 && code <= 0xDBFF && i + 6 < json.size() && json[i + 1] == '\\' && json[i + 2] == 'u') {
+            unsigned low = static_cast<unsigned>(std::stoul(json.substr(i + 3, 4), nullptr, 16));
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+          if (code < 0x80) {
+            *out += static_cast<char>(code);
+          } else if (code < 0x800) {
+            *out += static_cast<char>(0xC0 | (code >> 6));
+            *out += static_cast<char>(0x80 | (code & 0x3F));
+          } else if (code < 0x10000) {
+            *out += static_cast<char>(0xE0 | (code >> 12));
+            *out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            *out += static_cast<char>(0x80 | (code & 0x3F));
+          } else {
+            *out += static_cast<char>(0xF0 | (code >> 18));
+            *out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+            *out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            *out += static_cast<char>(0x80 | (code & 0x3F));
+          }
+          break;
+        }
+        default: *out += json[i]; break;  // \" \\ \/
+      }
+    }
+    return true;
+  }
+
   void log(int32_t level, std::string_view line) const {
     std::string text(line);
     host_->log(ctx_, level, text.c_str());
