@@ -117,6 +117,7 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
   StepSettings settings;
   settings.params = nlohmann::json::parse(config_.params_json);
   settings.changelog_dir = config_.changelog_dir;
+  settings.config_dir = config_.dir.string();
   settings.run_started = started_;
   const RunIdentity identity = Identity();
   return Executor(*store, settings, identity, *options_.environment, reporter).Run(plan);

@@ -96,6 +96,8 @@ int32_t InTransaction(lm_context* ctx) { return ctx->in_transaction ? 1 : 0; }
 
 void SetError(lm_context* ctx, const char* message) { ctx->error = message ? message : ""; }
 
+const char* ConfigDir(lm_context* ctx) { return ctx->settings.config_dir.c_str(); }
+
 }  // namespace
 
 lm_result lm_context::Run() {
@@ -113,7 +115,7 @@ namespace lm {
 const lm_host& HostServices() {
   static const lm_host host = {
       sizeof(lm_host), LM_ABI_VERSION, Log,          Param,         ParamsJson, IsDryRun, ChangelogColumns,
-      ChangelogRow,    NativeHandle,   InTransaction, SetError,
+      ChangelogRow,    NativeHandle,   InTransaction, SetError,   ConfigDir,
   };
   return host;
 }

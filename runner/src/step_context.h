@@ -22,6 +22,7 @@ namespace lm {
 struct StepSettings {
   nlohmann::json params = nlohmann::json::object();
   std::filesystem::path changelog_dir;
+  std::string config_dir;
   std::chrono::system_clock::time_point run_started;
 };
 

@@ -76,6 +76,10 @@ typedef struct lm_host {
 
   /* The reason for a failure; call before returning a non-LM_OK code. */
   void (*set_error)(lm_context* ctx, const char* message);
+
+  /* The folder of the config file: relative paths in params resolve against
+   * it, as the runner's own do. */
+  const char* (*config_dir)(lm_context* ctx);
 } lm_host;
 
 struct lm_migration;

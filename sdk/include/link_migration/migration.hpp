@@ -22,6 +22,7 @@
 
 #include <link_migration/migration.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
@@ -62,6 +63,13 @@ class Context {
   std::string params_json() const { return host_->params_json(ctx_); }
 
   bool dry_run() const { return host_->is_dry_run(ctx_) != 0; }
+
+  // The config file's folder; empty from a runner older than this service.
+  std::string config_dir() const {
+    constexpr size_t needed = offsetof(lm_host, config_dir) + sizeof(lm_host::config_dir);
+    if (host_->struct_size < needed || host_->config_dir == nullptr) return "";
+    return host_->config_dir(ctx_);
+  }
   bool in_transaction() const { return host_->in_transaction(ctx_) != 0; }
 
   // The store's connection, e.g. native<sqlite3>("sqlite3"); nullptr when
