@@ -10,7 +10,7 @@ add_library(link_migration_engine STATIC
   src/engine_recovery.cc
   src/environment.cc
   src/executor.cc
-  src/library_file_check.cc
+  src/library_file.cc
   src/plan.cc
   src/plugin_library.cc
   src/step_context.cc

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <set>
 
+#include "library_file.h"
 #include "plugin_library.h"
 
 namespace lm {
@@ -37,9 +39,26 @@ Status ReadMigration(const std::filesystem::path& file, const lm_migration* desc
   migration->down_note = Text(descriptor->down_note);
   migration->checksum = Text(descriptor->checksum);
   migration->flags = descriptor->flags;
+  migration->has_down = descriptor->down != nullptr;
   migration->file = file;
   migration->descriptor = descriptor;
   return Status::Ok();
+}
+
+Migration FromMeta(const std::filesystem::path& file, const lm_meta_record& record) {
+  Migration migration;
+  migration.version = record.version;
+  migration.name = record.name;
+  migration.checksum = record.checksum;
+  migration.flags = record.flags;
+  migration.has_down = record.reversible != 0;
+  migration.file = file;
+  return migration;
+}
+
+bool SameMetadata(const Migration& a, const Migration& b) {
+  return a.version == b.version && a.name == b.name && a.checksum == b.checksum && a.flags == b.flags &&
+         a.has_down == b.has_down;
 }
 
 Status ReadDescriptors(const std::filesystem::path& file, const boost::dll::shared_library* library,
@@ -65,20 +84,36 @@ Status ReadDescriptors(const std::filesystem::path& file, const boost::dll::shar
   return Status::Ok();
 }
 
-Status ReadPluginFile(const std::filesystem::path& file, const TrustPolicy& trust, std::vector<Migration>* migrations) {
-  if (trust.bundles_only)
-    return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
+Status LoadAndRead(const std::filesystem::path& file, TrustChecker& trust, std::vector<Migration>* migrations) {
   const boost::dll::shared_library* library = nullptr;
   LM_RETURN_IF_ERROR(LoadPluginLibrary(file, trust, &library));
   return ReadDescriptors(file, library, migrations);
 }
 
+// Plugins with lm_meta metadata are not loaded here: reading it is enough
+// to plan, validate and report.
+Status ReadPluginFile(const std::filesystem::path& file, TrustChecker& trust, std::vector<Migration>* migrations) {
+  if (trust.policy().bundles_only)
+    return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
+  LM_RETURN_IF_ERROR(trust.Check(file));
+  LibraryFileInfo info;
+  const std::string problem = InspectLibraryFile(file, &info);
+  if (!problem.empty()) return PluginError(file, problem);
+  if (!info.has_meta) return LoadAndRead(file, trust, migrations);
+  for (const lm_meta_record& record : info.meta) {
+    if (record.version <= 0)
+      return PluginError(file, "version " + std::to_string(record.version) + ": versions must be greater than 0");
+    migrations->push_back(FromMeta(file, record));
+  }
+  return Status::Ok();
+}
+
 // A bundle's plugins load only after the whole bundle verified, and must
 // then hold exactly the migrations its manifest lists.
-Status ReadBundleFile(const std::filesystem::path& path, const TrustPolicy& trust, const BundlePolicy& policy,
+Status ReadBundleFile(const std::filesystem::path& path, const TrustChecker& trust, const BundlePolicy& policy,
                       std::vector<Migration>* migrations) {
   TrustPolicy permissions_only;
-  permissions_only.check_permissions = trust.check_permissions;
+  permissions_only.check_permissions = trust.policy().check_permissions;
   LM_RETURN_IF_ERROR(CheckTrusted(path, permissions_only));
   Bundle bundle;
   LM_RETURN_IF_ERROR(ReadBundle(path, policy, &bundle));
@@ -109,8 +144,36 @@ const Migration* Catalog::Find(int64_t version) const {
   return it != migrations_.end() && it->version == version ? &*it : nullptr;
 }
 
-Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
+Status Catalog::Load(const std::vector<int64_t>& versions) {
+  std::set<std::filesystem::path> files;
+  for (int64_t version : versions) {
+    const Migration* migration = Find(version);
+    if (migration != nullptr && !migration->loaded()) files.insert(migration->file);
+  }
+  TrustChecker trust(trust_);
+  for (const std::filesystem::path& file : files) {
+    std::vector<Migration> described;
+    LM_RETURN_IF_ERROR(LoadAndRead(file, trust, &described));
+    size_t expected = 0;
+    for (Migration& known : migrations_) {
+      if (known.file != file) continue;
+      ++expected;
+      auto match = std::find_if(described.begin(), described.end(),
+                                [&](const Migration& m) { return m.version == known.version; });
+      if (match == described.end() || !SameMetadata(*match, known))
+        return PluginError(file, "its lm_meta section disagrees with its descriptor for version " +
+                                     std::to_string(known.version) + ": damaged or tampered plugin");
+      known = std::move(*match);
+    }
+    if (described.size() != expected)
+      return PluginError(file, "its descriptors list migrations its lm_meta section does not: damaged plugin");
+  }
+  return Status::Ok();
+}
+
+Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust_policy,
                    const BundlePolicy& bundle_policy, Catalog* catalog) {
+  TrustChecker trust(trust_policy);
   std::vector<Migration> migrations;
   for (const MigrationSource& source : sources) {
     LM_RETURN_IF_ERROR(source.is_bundle ? ReadBundleFile(source.path, trust, bundle_policy, &migrations)
@@ -129,6 +192,7 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
                                                      std::to_string(first.version) + ": provided " + where);
   }
   catalog->migrations_ = std::move(migrations);
+  catalog->trust_ = trust_policy;
   return Status::Ok();
 }
 

@@ -20,15 +20,19 @@ namespace lm {
 struct Migration {
   int64_t version = 0;
   std::string name;
+  std::string checksum;
+  uint32_t flags = 0;
+  bool has_down = false;
+  std::filesystem::path file;  // for a bundle's plugin: "<bundle>:plugins/<file>"
+
+  // Known once the plugin is loaded (see Catalog::Load).
   std::string description;
   std::string up_note;
   std::string down_note;
-  std::string checksum;
-  uint32_t flags = 0;
-  std::filesystem::path file;  // for a bundle's plugin: "<bundle>:plugins/<file>"
   const lm_migration* descriptor = nullptr;  // lives as long as the process
 
-  bool reversible() const { return descriptor->down != nullptr; }
+  bool loaded() const { return descriptor != nullptr; }
+  bool reversible() const { return has_down; }
   bool transactional() const { return (flags & LM_MIGRATION_NO_TRANSACTION) == 0; }
 };
 
@@ -39,12 +43,19 @@ class Catalog {
   const Migration* Find(int64_t version) const;
   int64_t LatestVersion() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
+  // Loads the plugins holding `versions` that are known only from their
+  // lm_meta section so far, and checks their descriptors agree with it.
+  Status Load(const std::vector<int64_t>& versions);
+
  private:
   friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&, Catalog*);
   std::vector<Migration> migrations_;
+  TrustPolicy trust_;
 };
 
-// Loads every plugin file and bundle and reads the descriptors. Any file that
+// Reads every plugin file and bundle. A plugin file with an lm_meta section
+// is read, not loaded (Catalog::Load loads it when a step needs it); any
+// other is loaded and its descriptors read. Any file that
 // is not a valid plugin of this ABI, any bundle that fails verification or
 // whose plugins do not hold what its manifest says, and any version provided
 // twice, is an error (kind kPluginLoad) naming the file(s) and version,

@@ -111,6 +111,9 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
   if (request.validate) LM_RETURN_IF_ERROR(RefuseDrift(catalog_, records, request.allow_out_of_order));
   Plan plan;
   LM_RETURN_IF_ERROR(MakePlan(catalog_, records, request, &plan));
+  std::vector<int64_t> planned;
+  for (const PlannedStep& step : plan.steps) planned.push_back(step.migration->version);
+  LM_RETURN_IF_ERROR(catalog_.Load(planned));
   reporter.PlanReady(store->name(), plan, request.dry_run);
   if (request.dry_run || plan.steps.empty()) return Status::Ok();
 

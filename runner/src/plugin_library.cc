@@ -11,7 +11,7 @@
 #include <deque>
 #include <mutex>
 
-#include "library_file_check.h"
+#include "library_file.h"
 
 namespace lm {
 namespace {
@@ -34,7 +34,7 @@ namespace {
 
 Status LoadChecked(const std::filesystem::path& path, const std::string& name,
                    const boost::dll::shared_library** library) {
-  std::string problem = CheckLibraryFile(path);
+  std::string problem = InspectLibraryFile(path);
   if (!problem.empty()) return Status::Error(ErrorKind::kPluginLoad, name + ": " + problem);
 
   std::lock_guard<std::mutex> hold(LoadMutex());
@@ -54,9 +54,9 @@ Status LoadChecked(const std::filesystem::path& path, const std::string& name,
 
 }  // namespace
 
-Status LoadPluginLibrary(const std::filesystem::path& path, const TrustPolicy& trust,
+Status LoadPluginLibrary(const std::filesystem::path& path, TrustChecker& trust,
                          const boost::dll::shared_library** library) {
-  LM_RETURN_IF_ERROR(CheckTrusted(path, trust));
+  LM_RETURN_IF_ERROR(trust.Check(path));
   return LoadChecked(path, path.string(), library);
 }
 

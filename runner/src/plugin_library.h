@@ -15,7 +15,7 @@ namespace lm {
 // The library is never unloaded: code, static data and strings of a plugin
 // stay valid until the process exits. On failure the error (kind
 // kPluginLoad) names the file and the loader's reason.
-Status LoadPluginLibrary(const std::filesystem::path& path, const TrustPolicy& trust,
+Status LoadPluginLibrary(const std::filesystem::path& path, TrustChecker& trust,
                          const boost::dll::shared_library** library);
 
 // Loads a plugin from bytes already verified (a bundle's member) through an

@@ -286,8 +286,9 @@ Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<Version
   LM_RETURN_IF_ERROR(ResolveStorePlugin(request, &path));
   const Config& config = *request.config;
   // The allow-list names migration plugins; store plugins get the permission rules.
-  TrustPolicy trust;
-  trust.check_permissions = config.trust.check_permissions;
+  TrustPolicy permissions_only;
+  permissions_only.check_permissions = config.trust.check_permissions;
+  TrustChecker trust(permissions_only);
   const boost::dll::shared_library* library = nullptr;
   LM_RETURN_IF_ERROR(LoadPluginLibrary(path, trust, &library));
   const std::string dir = config.dir.string();

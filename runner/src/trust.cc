@@ -78,27 +78,44 @@ Status Sha256File(const fs::path& file, std::string* hex) {
   return Status::Ok();
 }
 
-Status CheckTrusted(const fs::path& file, const TrustPolicy& policy) {
-  if (policy.check_permissions) {
+Status TrustChecker::CheckFolders(const fs::path& folder, const fs::path& file) {
+  if (trusted_.count(folder)) return Status::Ok();
+  // The plugin's own folder gets no sticky-bit leniency: anyone who can add
+  // a file there can add a plugin.
+  LM_RETURN_IF_ERROR(CheckOne(folder, file, /*sticky_ok=*/false));
+  for (fs::path above = folder.parent_path(); !above.empty(); above = above.parent_path()) {
+    if (!trusted_.count(above)) {
+      LM_RETURN_IF_ERROR(CheckOne(above, file, /*sticky_ok=*/true));
+      trusted_.insert(above);
+    }
+    if (above == above.root_path()) break;
+  }
+  trusted_.insert(folder);
+  return Status::Ok();
+}
+
+Status TrustChecker::Check(const fs::path& file) {
+  if (policy_.check_permissions) {
     // The real file and folders, not the links that lead there.
     std::error_code error;
-    const fs::path absolute = fs::canonical(file, error);
+    const fs::path real = fs::canonical(file, error);
     if (error) return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + error.message());
-    LM_RETURN_IF_ERROR(CheckOne(absolute, file, /*sticky_ok=*/false));
-    LM_RETURN_IF_ERROR(CheckOne(absolute.parent_path(), file, /*sticky_ok=*/false));
-    for (fs::path folder = absolute.parent_path().parent_path();; folder = folder.parent_path()) {
-      LM_RETURN_IF_ERROR(CheckOne(folder, file, /*sticky_ok=*/true));
-      if (folder == folder.root_path() || folder.empty()) break;
+    if (!trusted_.count(real)) {
+      LM_RETURN_IF_ERROR(CheckOne(real, file, /*sticky_ok=*/false));
+      LM_RETURN_IF_ERROR(CheckFolders(real.parent_path(), file));
+      if (policy_.allowed_sha256.empty()) trusted_.insert(real);
     }
   }
-  if (!policy.allowed_sha256.empty()) {
+  if (!policy_.allowed_sha256.empty()) {
     std::string digest;
     LM_RETURN_IF_ERROR(Sha256File(file, &digest));
-    if (!policy.allowed_sha256.count(digest))
+    if (!policy_.allowed_sha256.count(digest))
       return Status::Error(ErrorKind::kPluginLoad, "refusing " + file.string() + ": its SHA-256 " + digest +
                                                        " is not in the config's trust.allowed_sha256 list");
   }
   return Status::Ok();
 }
+
+Status CheckTrusted(const fs::path& file, const TrustPolicy& policy) { return TrustChecker(policy).Check(file); }
 
 }  // namespace lm

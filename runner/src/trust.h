@@ -25,8 +25,24 @@ struct TrustPolicy {
   bool bundles_only = false;
 };
 
-// Empty when `file` may be loaded; otherwise the reason and the fix (kind
-// kPluginLoad, naming the file or folder at fault).
+// Applies a policy to many files, checking each folder once.
+class TrustChecker {
+ public:
+  explicit TrustChecker(TrustPolicy policy) : policy_(std::move(policy)) {}
+
+  const TrustPolicy& policy() const { return policy_; }
+  // OK when `file` may be loaded; otherwise the reason and the fix (kind
+  // kPluginLoad, naming the file or folder at fault).
+  Status Check(const std::filesystem::path& file);
+
+ private:
+  Status CheckFolders(const std::filesystem::path& folder, const std::filesystem::path& file);
+
+  TrustPolicy policy_;
+  std::set<std::filesystem::path> trusted_;  // files and folders already checked
+};
+
+// One file, with a checker of its own.
 Status CheckTrusted(const std::filesystem::path& file, const TrustPolicy& policy);
 
 // The SHA-256 of a file's bytes, lowercase hex.

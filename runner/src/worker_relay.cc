@@ -37,14 +37,20 @@ void RelayReporter::Warning(const std::string& message) { Send(json{{"t", "warni
 
 void RelayReporter::PlanReady(const std::string& store_name, const Plan& plan, bool dry_run) {
   json steps = json::array();
-  for (const PlannedStep& step : plan.steps) steps.push_back(StepJson(step));
+  for (const PlannedStep& step : plan.steps) {
+    json described = StepJson(step);
+    described.push_back(step.migration->description);
+    described.push_back(step.migration->up_note);
+    described.push_back(step.migration->down_note);
+    steps.push_back(described);
+  }
   Send(json{{"t", "plan"},
             {"store", store_name},
             {"current", plan.current_version},
             {"final", plan.final_version},
             {"dry", dry_run},
             {"steps", steps}}
-           .dump());
+           .dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 void RelayReporter::StepStarted(const PlannedStep& step, size_t index, size_t count) {
@@ -94,16 +100,20 @@ void RelayReplayer::Replay(const std::string& line) {
   }
 }
 
+PlannedStep RelayReplayer::StepFrom(const json& raw) const {
+  PlannedStep step;
+  const int64_t version = raw.at(0).get<int64_t>();
+  auto described = described_.find(version);
+  step.migration = described != described_.end() ? &described->second : catalog_.Find(version);
+  step.direction = raw.at(1).get<std::string>() == "up" ? Direction::kUp : Direction::kDown;
+  step.previous_attempts = raw.at(2).get<int32_t>();
+  return step;
+}
+
 void RelayReplayer::ReplayReport(const std::string& text) {
   json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!message.is_object()) return;
-  auto step_from = [this](const json& raw) {
-    PlannedStep step;
-    step.migration = catalog_.Find(raw.at(0).get<int64_t>());
-    step.direction = raw.at(1).get<std::string>() == "up" ? Direction::kUp : Direction::kDown;
-    step.previous_attempts = raw.at(2).get<int32_t>();
-    return step;
-  };
+  auto step_from = [this](const json& raw) { return StepFrom(raw); };
   try {
     const std::string type = message.at("t").get<std::string>();
     if (type == "warning") {
@@ -112,7 +122,17 @@ void RelayReplayer::ReplayReport(const std::string& text) {
       plan_ = Plan{};
       plan_.current_version = message.at("current").get<int64_t>();
       plan_.final_version = message.at("final").get<int64_t>();
-      for (const json& raw : message.at("steps")) plan_.steps.push_back(step_from(raw));
+      for (const json& raw : message.at("steps")) {
+        const Migration* known = catalog_.Find(raw.at(0).get<int64_t>());
+        if (known != nullptr && raw.size() >= 6) {
+          Migration copy = *known;
+          copy.description = raw.at(3).get<std::string>();
+          copy.up_note = raw.at(4).get<std::string>();
+          copy.down_note = raw.at(5).get<std::string>();
+          described_[copy.version] = std::move(copy);
+        }
+        plan_.steps.push_back(step_from(raw));
+      }
       reporter_.PlanReady(message.at("store").get<std::string>(), plan_, message.at("dry").get<bool>());
     } else if (type == "start") {
       running_ = step_from(message.at("step"));

@@ -6,6 +6,8 @@
 #ifndef LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 #define LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -47,9 +49,13 @@ class RelayReplayer {
 
  private:
   void ReplayReport(const std::string& json);
+  PlannedStep StepFrom(const nlohmann::json& raw) const;
 
   const Catalog& catalog_;
   Reporter& reporter_;
+  // The supervisor never loads plugins: the worker sends the texts it read
+  // from them, kept here in copies of the catalog's entries.
+  std::map<int64_t, Migration> described_;
   Plan plan_;  // owns the steps handed to reporter_
   std::optional<PlannedStep> running_;
   std::optional<Status> final_;

@@ -125,6 +125,27 @@ typedef struct lm_plugin {
 #define LM_CONCAT_INNER_(a, b) a##b
 #define LM_CONCAT_(a, b) LM_CONCAT_INNER_(a, b)
 
+/* Pointer-free metadata, readable from the library file without loading it,
+ * so `status` and a run with nothing to do need not load every plugin. The
+ * C++ LINK_MIGRATION macro writes one record per migration into the linker
+ * section LM_META_SECTION; a plugin without the section is simply loaded.
+ * The runner checks the records against the descriptors whenever it loads
+ * the plugin. Fixed layout: never changes; a new layout gets a new magic. */
+#define LM_META_SECTION "lm_meta"
+#define LM_META_MAGIC 0x314d4d4cu /* "LMM1" little-endian */
+#define LM_META_NAME_MAX 120
+#define LM_META_CHECKSUM_MAX 80
+
+typedef struct lm_meta_record {
+  uint32_t magic;                       /* LM_META_MAGIC */
+  uint32_t struct_size;                 /* sizeof(lm_meta_record) == 224 */
+  int64_t version;
+  uint32_t flags;                       /* as lm_migration.flags */
+  uint32_t reversible;                  /* 1 when down is set */
+  char name[LM_META_NAME_MAX];          /* NUL-terminated; empty: too long, load the plugin */
+  char checksum[LM_META_CHECKSUM_MAX];  /* NUL-terminated, may be empty */
+} lm_meta_record;
+
 /* Set per source file by link_migration_add_migration(): "sha256:<hex>" of
  * the file's text with CRLF folded to LF. NULL when built without it. */
 #ifndef LM_SOURCE_CHECKSUM

@@ -209,6 +209,27 @@ inline lm_result run_down(const lm_migration* self, const lm_host* host, lm_cont
   return run_step(static_cast<const Migration*>(self->user_data)->down, host, ctx);
 }
 
+// Copies `text` into a fixed field; an empty field when it does not fit.
+template <size_t N>
+constexpr void copy_fixed(const char* text, char (&field)[N]) {
+  size_t length = 0;
+  while (text != nullptr && text[length] != '\0') ++length;
+  if (length >= N) length = 0;
+  for (size_t i = 0; i < N; ++i) field[i] = i < length ? text[i] : '\0';
+}
+
+constexpr lm_meta_record meta(const Migration& m, const char* checksum) {
+  lm_meta_record record{};
+  record.magic = LM_META_MAGIC;
+  record.struct_size = sizeof(lm_meta_record);
+  record.version = m.version;
+  record.flags = m.flags;
+  record.reversible = m.down != nullptr ? 1 : 0;
+  copy_fixed(m.name, record.name);
+  copy_fixed(checksum, record.checksum);
+  return record;
+}
+
 constexpr lm_migration describe(const Migration& m, const char* checksum) {
   return lm_migration{sizeof(lm_migration), m.flags,  m.version,
                       m.name,               m.description, m.up_note,
@@ -230,6 +251,8 @@ constexpr lm_migration describe(const Migration& m, const char* checksum) {
   constexpr lm_migration LM_CONCAT_(lm_descriptor_, id) =                                 \
       ::link_migration::detail::describe(LM_CONCAT_(lm_definition_, id), LM_SOURCE_CHECKSUM); \
   LM_REGISTER_MIGRATION(LM_CONCAT_(lm_descriptor_, id));                                  \
+  __attribute__((used, section(LM_META_SECTION))) constexpr lm_meta_record LM_CONCAT_(     \
+      lm_meta_, id) = ::link_migration::detail::meta(LM_CONCAT_(lm_definition_, id), LM_SOURCE_CHECKSUM); \
   }
 
 // LINK_MIGRATION({ .version = N, .name = "...", .up = ..., ... });
