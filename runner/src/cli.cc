@@ -38,6 +38,7 @@ struct Invocation {
   bool dry_run = false;
   bool allow_out_of_order = false;
   bool no_validate = false;
+  bool group = false;
   bool print_version = false;
   bool package_version = false;
   bool help = false;
@@ -103,6 +104,7 @@ void Describe(CommandLine& line, Invocation& inv) {
       ("allow-out-of-order", po::bool_switch(&inv.allow_out_of_order),
        "apply pending versions older than the newest applied one")
       ("no-validate", po::bool_switch(&inv.no_validate), "migrate even if applied migrations drifted")
+      ("group", po::bool_switch(&inv.group), "run every step in one store transaction: all or nothing")
       ("lock-timeout", po::value<int64_t>()->value_name("MS"), "wait at most MS ms for the store's lock (-1: forever)")
       ("step-timeout", po::value<int64_t>()->value_name("MS"), "kill a step that runs longer than MS ms")
       ("version,v", po::bool_switch(&inv.print_version), "print the current migration version")
@@ -157,6 +159,7 @@ Status MigrateRequestFrom(const Invocation& inv, MigrateRequest* request) {
   request->dry_run = inv.dry_run;
   request->validate = !inv.no_validate;
   request->allow_out_of_order = inv.allow_out_of_order;
+  request->group = inv.group;
   if (inv.up || inv.command == "up") {
     request->mode = MigrateRequest::Mode::kUp;
   } else if (inv.down || inv.command == "down") {

@@ -14,7 +14,7 @@ using nlohmann::json;
 
 constexpr const char* kKnownKeys[] = {"migrations", "store",        "plugin_path",
                                       "params",     "changelog_dir", "lock_timeout_ms",
-                                      "step_timeout_ms", "trust"};
+                                      "step_timeout_ms", "trust", "transaction"};
 
 class ConfigReader {
  public:
@@ -49,6 +49,12 @@ class ConfigReader {
       if (!timeout.is_number_integer() || timeout.get<int64_t>() <= 0)
         return Fail("step_timeout_ms", "must be a positive integer number of milliseconds");
       config_->step_timeout_ms = timeout.get<int64_t>();
+    }
+    if (root.contains("transaction")) {
+      const json& mode = root["transaction"];
+      if (!mode.is_string() || (mode != "per-step" && mode != "group"))
+        return Fail("transaction", "must be \"per-step\" (the default) or \"group\" (the whole run in one transaction)");
+      config_->group_transaction = mode == "group";
     }
     return ReadTrust(root);
   }

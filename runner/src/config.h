@@ -30,6 +30,7 @@ struct Config {
   std::filesystem::path changelog_dir;
   std::optional<int64_t> lock_timeout_ms;
   std::optional<int64_t> step_timeout_ms;
+  bool group_transaction = false;  // "transaction": "group"
   TrustPolicy trust;
   BundlePolicy bundles;
 };

@@ -123,7 +123,8 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
   settings.config_dir = config_.dir.string();
   settings.run_started = started_;
   const RunIdentity identity = Identity();
-  return Executor(*store, settings, identity, *options_.environment, reporter).Run(plan);
+  const bool group = request.group || config_.group_transaction;
+  return Executor(*store, settings, identity, *options_.environment, reporter, group).Run(plan);
 }
 
 // The worker died inside `step`. What the store holds says how far it got: a

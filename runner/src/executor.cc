@@ -17,11 +17,41 @@ std::string StepName(const PlannedStep& step) {
 }  // namespace
 
 Status Executor::Run(const Plan& plan) {
+  if (group_) return RunGroup(plan);
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     reporter_.StepStarted(plan.steps[i], i + 1, plan.steps.size());
     LM_RETURN_IF_ERROR(RunStep(plan.steps[i]));
   }
   return Status::Ok();
+}
+
+// All steps in one store transaction: a fresh deploy costs one commit, and a
+// failure anywhere leaves nothing of the run applied.
+Status Executor::RunGroup(const Plan& plan) {
+  if (!store_.capabilities().transactions)
+    return Status::Error(ErrorKind::kPlanRefused, "group mode needs a store with transactions; '" + store_.name() +
+                                                      "' has none");
+  for (const PlannedStep& step : plan.steps) {
+    if (!step.migration->transactional())
+      return Status::Error(ErrorKind::kPlanRefused, StepName(step) +
+                                                        " must not run inside a transaction, so it cannot be part of "
+                                                        "a group run; run without --group");
+  }
+  LM_RETURN_IF_ERROR(store_.Begin());
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const PlannedStep& step = plan.steps[i];
+    reporter_.StepStarted(step, i + 1, plan.steps.size());
+    Status status = RunStep(step);
+    if (status.ok()) continue;
+    const bool rolled_back = store_.Rollback().ok();
+    reporter_.Warning("group mode: the whole run was rolled back; none of its " + std::to_string(plan.steps.size()) +
+                      " steps stays applied");
+    Status recorded = RecordFailure(step, rolled_back, last_outcome_);
+    std::string message = status.message() + "; the whole group was rolled back";
+    if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
+    return Status::Error(status.kind(), message);
+  }
+  return store_.Commit();
 }
 
 Record NewRecord(const PlannedStep& step, VersionState state, const RunIdentity& identity, const Environment& env) {
@@ -44,17 +74,19 @@ Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, s
                identity.applied_by,     duration_ms, std::move(detail),    identity.run_id};
 }
 
+// In group mode the step runs inside the run's transaction, and a failure
+// is left to RunGroup to roll back and record.
 Status Executor::RunStep(const PlannedStep& step) {
   const StoreCapabilities caps = store_.capabilities();
-  const bool transaction = caps.transactions && step.migration->transactional();
+  const bool transaction = !group_ && caps.transactions && step.migration->transactional();
   if (transaction) {
     LM_RETURN_IF_ERROR(store_.Begin());
-  } else if (caps.full_records) {
+  } else if (!group_ && caps.full_records) {
     // Without a transaction a crash mid-step must leave a trace that says so.
     LM_RETURN_IF_ERROR(store_.PutRecord(MakeRecord(step, VersionState::kRunning)));
   }
 
-  lm_context context(settings_, *step.migration, step.direction, store_, transaction);
+  lm_context context(settings_, *step.migration, step.direction, store_, transaction || group_);
   const auto started = std::chrono::steady_clock::now();
   const lm_result result = context.Run();
   // What the step printed goes ahead of what is reported about it.
@@ -77,12 +109,18 @@ Status Executor::RunStep(const PlannedStep& step) {
     outcome.ok = false;
     outcome.error = "the step ran but could not be recorded: " + recorded.message();
   }
+  const std::string failure = StepName(step) + " failed during " + DirectionName(step.direction) + ": " + outcome.error;
+  if (group_) {
+    reporter_.StepFinished(step, outcome);
+    last_outcome_ = outcome;
+    return Status::Error(ErrorKind::kMigrationFailed, failure);
+  }
 
   bool rolled_back = false;
   if (transaction) rolled_back = store_.Rollback().ok();
   reporter_.StepFinished(step, outcome);
   Status recorded = RecordFailure(step, rolled_back, outcome);
-  std::string message = StepName(step) + " failed during " + DirectionName(step.direction) + ": " + outcome.error;
+  std::string message = failure;
   if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
   return Status::Error(ErrorKind::kMigrationFailed, message);
 }

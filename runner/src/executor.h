@@ -26,9 +26,11 @@ Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, s
 
 class Executor {
  public:
+  // group: every step in one store transaction (all or nothing).
   Executor(VersionStore& store, const StepSettings& settings, const RunIdentity& identity,
-           const Environment& environment, Reporter& reporter)
-      : store_(store), settings_(settings), identity_(identity), environment_(environment), reporter_(reporter) {}
+           const Environment& environment, Reporter& reporter, bool group = false)
+      : store_(store), settings_(settings), identity_(identity), environment_(environment), reporter_(reporter),
+        group_(group) {}
 
   // Each step runs, then is recorded; on a transactional store the step's
   // work and its record commit together (unless the migration forbids a
@@ -38,6 +40,7 @@ class Executor {
 
  private:
   Status RunStep(const PlannedStep& step);
+  Status RunGroup(const Plan& plan);
   Record MakeRecord(const PlannedStep& step, VersionState state) const {
     return NewRecord(step, state, identity_, environment_);
   }
@@ -52,6 +55,8 @@ class Executor {
   const RunIdentity& identity_;
   const Environment& environment_;
   Reporter& reporter_;
+  bool group_;
+  StepOutcome last_outcome_;  // of the step that failed, in group mode
 };
 
 }  // namespace lm

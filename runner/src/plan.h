@@ -27,6 +27,7 @@ struct MigrateRequest {
   bool dry_run = false;
   bool validate = true;             // refuse to run on drift (see drift.h)
   bool allow_out_of_order = false;  // apply pending versions older than the newest applied
+  bool group = false;               // the whole run in one store transaction
 };
 
 struct PlannedStep {
