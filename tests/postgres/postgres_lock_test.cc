@@ -229,5 +229,44 @@ TEST_F(PostgresLeaseLock, CommitsWhileHeldSucceed) {
   EXPECT_EQ(records.size(), 4u);
 }
 
+// Runners of one store configured with different lock modes must still
+// exclude each other, and say why they wait.
+class PostgresMixedLockModes : public PgTest {
+ protected:
+  std::string options(const char* lock) const { return Options(schema_, {{"lock", lock}, {"lease_seconds", 30}}); }
+};
+
+TEST_F(PostgresMixedLockModes, ALeaseRunnerWaitsForAnAdvisoryHolder) {
+  ForkedHolder holder;
+  std::string error;
+  ASSERT_TRUE(holder.Start(api_, options("advisory"), RunId("advisory"), &error)) << error;
+  Client waiter(api_, options("lease"), RunId("lease"));
+  ASSERT_EQ(waiter.Open(), LM_OK) << waiter.message();
+  ASSERT_EQ(waiter.Lock(200), LM_ERR_LOCK_TIMEOUT) << waiter.message();
+  EXPECT_TRUE(Contains(waiter.message(), " pid " + std::to_string(holder.pid()))) << waiter.message();
+  EXPECT_TRUE(Contains(waiter.message(), "every runner of one store must use the same lock mode")) << waiter.message();
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM \"" + schema_ + "\".link_migration_lock"), "0")
+      << "the waiter must not leave its lease row behind";
+
+  holder.Kill();
+  EXPECT_EQ(waiter.Lock(10000), LM_OK) << waiter.message();
+}
+
+TEST_F(PostgresMixedLockModes, AnAdvisoryRunnerWaitsForALeaseHolder) {
+  ForkedHolder holder;
+  std::string error;
+  ASSERT_TRUE(holder.Start(api_, options("lease"), RunId("lease"), &error)) << error;
+  Client waiter(api_, options("advisory"), RunId("advisory"));
+  ASSERT_EQ(waiter.Open(), LM_OK) << waiter.message();
+  ASSERT_EQ(waiter.Lock(200), LM_ERR_LOCK_TIMEOUT) << waiter.message();
+  EXPECT_TRUE(Contains(waiter.message(), "tester@")) << waiter.message();
+  EXPECT_TRUE(Contains(waiter.message(), " pid " + std::to_string(holder.pid()))) << waiter.message();
+  EXPECT_TRUE(Contains(waiter.message(), "through a lease")) << waiter.message();
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1",
+                     {std::to_string(PQbackendPID(static_cast<PGconn*>(waiter.NativeHandle("libpq"))))}),
+            "0")
+      << "the waiter must not keep the advisory lock";
+}
+
 }  // namespace
 }  // namespace lm::pg_test

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "postgres/lease_lock.h"
+
 namespace lm::stores {
 
 namespace {
@@ -47,8 +49,17 @@ Status AdvisoryLock::TryOnce(bool* acquired) {
   PgResult result;
   LM_STORES_RETURN_IF_ERROR(connection_->Exec(
       "cannot take the advisory lock", "SELECT pg_try_advisory_lock($1::bigint)", {std::to_string(key_)}, &result));
-  *acquired = result.rows() == 1 && result.Bool(0, 0);
-  return Status::Ok();
+  if (result.rows() != 1 || !result.Bool(0, 0)) return Status::Ok();
+  // A runner of the other lock mode may hold the store through a lease.
+  std::string lease;
+  Status checked = FindLiveLease(*connection_, lease_table_, &lease);
+  if (checked.ok() && lease.empty()) {
+    *acquired = true;
+    return Status::Ok();
+  }
+  (void)connection_->Exec("cannot release the advisory lock", "SELECT pg_advisory_unlock($1::bigint)",
+                          {std::to_string(key_)});
+  return checked;
 }
 
 Status AdvisoryLock::Unlock() {
@@ -65,36 +76,51 @@ Status AdvisoryLock::Unlock() {
 }
 
 std::string AdvisoryLock::DescribeHolder() {
+  std::string holder;
+  Status status = FindAdvisoryHolder(*connection_, key_, &holder);
+  if (!status.ok()) return "another session (" + status.message() + ")";
+  if (!holder.empty()) return holder;
+  status = FindLiveLease(*connection_, lease_table_, &holder);
+  if (!status.ok()) return "another session (" + status.message() + ")";
+  if (!holder.empty()) {
+    return holder + ", through a lease in " + lease_table_ +
+           " (this runner uses \"lock\": \"advisory\"; every runner of one store must use the same lock mode)";
+  }
+  return "another session, which released it just now";
+}
+
+Status FindAdvisoryHolder(PgConnection& connection, int64_t key, std::string* description) {
+  description->clear();
   // An int8 advisory key shows in pg_locks as classid (high half), objid
   // (low half) and objsubid 1. Client details of another role's session
   // need pg_read_all_stats; application_name is visible to everyone.
-  const uint64_t bits = static_cast<uint64_t>(key_);
+  const uint64_t bits = static_cast<uint64_t>(key);
   PgResult result;
-  Status status =
-      connection_->Exec("cannot look up the lock holder",
-                        "SELECT a.pid, a.application_name, host(a.client_addr), a.client_port, "
-                        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), a.usename "
-                        "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-                        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-                        "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
-                        "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
-                        "LIMIT 1",
-                        {std::to_string(bits >> 32), std::to_string(bits & 0xffffffffu)}, &result);
-  if (!status.ok()) return "another session (" + status.message() + ")";
-  if (result.rows() == 0) return "another session, which released it just now";
+  LM_STORES_RETURN_IF_ERROR(
+      connection.Exec("cannot look up the lock holder",
+                      "SELECT a.pid, a.application_name, host(a.client_addr), a.client_port, "
+                      "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), a.usename "
+                      "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+                      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                      "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
+                      "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+                      "LIMIT 1",
+                      {std::to_string(bits >> 32), std::to_string(bits & 0xffffffffu)}, &result));
+  if (result.rows() == 0) return Status::Ok();
 
   std::string application = result.Text(0, 1).value_or("");
-  std::string description = application.empty() ? "a session with no application_name" : "\"" + application + "\"";
-  description += " (server pid " + result.Text(0, 0).value_or("?");
-  if (OptionalString user = result.Text(0, 5)) description += ", role " + *user;
+  *description = application.empty() ? "a session with no application_name" : "\"" + application + "\"";
+  *description += " (server pid " + result.Text(0, 0).value_or("?");
+  if (OptionalString user = result.Text(0, 5)) *description += ", role " + *user;
   if (OptionalString address = result.Text(0, 2)) {
-    description += ", client " + *address;
-    if (OptionalString port = result.Text(0, 3)) description += ":" + *port;
+    *description += ", client " + *address;
+    if (OptionalString port = result.Text(0, 3)) *description += ":" + *port;
   } else if (result.Text(0, 4)) {
-    description += ", local socket";
+    *description += ", local socket";
   }
-  if (OptionalString since = result.Text(0, 4)) description += ", connected since " + *since;
-  return description + ")";
+  if (OptionalString since = result.Text(0, 4)) *description += ", connected since " + *since;
+  *description += ")";
+  return Status::Ok();
 }
 
 }  // namespace lm::stores

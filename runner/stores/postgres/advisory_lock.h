@@ -8,6 +8,12 @@
 // waiter that gives up names the holding session from pg_locks and
 // pg_stat_activity: its application_name (which names the runner, see
 // ApplicationName), client address and connection time.
+//
+// A runner configured with the other lock mode ("lease") must not migrate
+// alongside: having taken the advisory lock, Lock also looks for a live
+// lease in the store's lock table and, finding one, lets go and waits. The
+// lease side does the mirror image (lease_lock.h), so whichever checks
+// second sees the other.
 #ifndef LINK_MIGRATION_STORES_POSTGRES_ADVISORY_LOCK_H
 #define LINK_MIGRATION_STORES_POSTGRES_ADVISORY_LOCK_H
 
@@ -23,8 +29,10 @@ class AdvisoryLock : public PgRunLock {
  public:
   // `connection` is the store's and outlives this object. `what` names the
   // store in messages ("schema \"public\", tables link_migration_*").
-  AdvisoryLock(PgConnection* connection, int64_t key, std::string what)
-      : connection_(connection), key_(key), what_(std::move(what)) {}
+  // `lease_table` is the quoted, qualified name of the lease mode's lock
+  // table, which need not exist.
+  AdvisoryLock(PgConnection* connection, int64_t key, std::string what, std::string lease_table)
+      : connection_(connection), key_(key), what_(std::move(what)), lease_table_(std::move(lease_table)) {}
 
   Status Lock(int64_t timeout_ms) override;
   Status Unlock() override;
@@ -40,8 +48,13 @@ class AdvisoryLock : public PgRunLock {
   PgConnection* const connection_;
   const int64_t key_;
   const std::string what_;
+  const std::string lease_table_;
   bool held_ = false;
 };
+
+// Describes the session that holds advisory lock `key` in the current
+// database; *description is empty when none does.
+Status FindAdvisoryHolder(PgConnection& connection, int64_t key, std::string* description);
 
 // The run lock's key: FNV-1a of "link-migration run lock", the schema and
 // the table prefix, as a signed 64-bit integer.

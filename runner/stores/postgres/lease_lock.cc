@@ -3,6 +3,8 @@
 #include <random>
 #include <utility>
 
+#include "postgres/advisory_lock.h"
+
 namespace lm::stores {
 
 namespace {
@@ -22,8 +24,12 @@ std::string NewToken() {
 
 }  // namespace
 
-LeaseLock::LeaseLock(ConnectParams connect, std::string table, Owner owner, int lease_seconds)
-    : connect_(std::move(connect)), table_(std::move(table)), owner_(std::move(owner)), lease_seconds_(lease_seconds) {}
+LeaseLock::LeaseLock(ConnectParams connect, std::string table, int64_t advisory_key, Owner owner, int lease_seconds)
+    : connect_(std::move(connect)),
+      table_(std::move(table)),
+      advisory_key_(advisory_key),
+      owner_(std::move(owner)),
+      lease_seconds_(lease_seconds) {}
 
 LeaseLock::~LeaseLock() { (void)Unlock(); }
 
@@ -66,26 +72,54 @@ Status LeaseLock::TryAcquire(bool* acquired) {
        owner_.started_at.empty() ? OptionalString() : OptionalString(owner_.started_at),
        std::to_string(lease_seconds_)},
       &result));
-  *acquired = result.rows() == 1;
-  return Status::Ok();
+  if (result.rows() != 1) return Status::Ok();
+  // A runner of the other lock mode may hold the store's advisory lock.
+  std::string session;
+  Status checked = FindAdvisoryHolder(*connection_, advisory_key_, &session);
+  if (checked.ok() && session.empty()) {
+    *acquired = true;
+    return Status::Ok();
+  }
+  (void)connection_->Exec("cannot release the lease lock", "DELETE FROM " + table_ + " WHERE id = 1 AND token = $1",
+                          {token_});
+  return checked;
 }
 
 std::string LeaseLock::DescribeHolder() {
-  PgResult result;
-  Status status = connection_->Exec(
-      "cannot look up the lease holder",
-      std::string("SELECT user_name, host, pid, run_id, to_char(acquired_at AT TIME ZONE 'UTC', ") + kUtc +
-          "), to_char(expires_at AT TIME ZONE 'UTC', " + kUtc +
-          "), round(extract(epoch FROM expires_at - now())::numeric, 1) FROM " + table_ + " WHERE id = 1",
-      {}, &result);
+  std::string holder;
+  Status status = FindLiveLease(*connection_, table_, &holder);
   if (!status.ok()) return "another runner (" + status.message() + ")";
-  if (result.rows() == 0) return "another runner, which released it just now";
-  std::string description = result.Text(0, 0).value_or("?") + "@" + result.Text(0, 1).value_or("?") + " pid " +
-                            result.Text(0, 2).value_or("?");
-  if (OptionalString run = result.Text(0, 3); run && !run->empty()) description += " (run " + *run + ")";
-  description += " since " + result.Text(0, 4).value_or("?") + ", lease expires at " + result.Text(0, 5).value_or("?") +
-                 " (in " + result.Text(0, 6).value_or("?") + " s) unless renewed";
-  return description;
+  if (!holder.empty()) return holder;
+  status = FindAdvisoryHolder(*connection_, advisory_key_, &holder);
+  if (!status.ok()) return "another runner (" + status.message() + ")";
+  if (!holder.empty()) {
+    return holder + ", through the store's advisory lock " + std::to_string(advisory_key_) +
+           " (this runner uses \"lock\": \"lease\"; every runner of one store must use the same lock mode)";
+  }
+  return "another runner, which released it just now";
+}
+
+Status FindLiveLease(PgConnection& connection, const std::string& table, std::string* description) {
+  description->clear();
+  PgResult exists;
+  LM_STORES_RETURN_IF_ERROR(
+      connection.Exec("cannot look for the lease table", "SELECT to_regclass($1) IS NOT NULL", {table}, &exists));
+  if (!exists.Bool(0, 0)) return Status::Ok();
+  PgResult result;
+  LM_STORES_RETURN_IF_ERROR(
+      connection.Exec("cannot look up the lease holder",
+                      std::string("SELECT user_name, host, pid, run_id, to_char(acquired_at AT TIME ZONE 'UTC', ") +
+                          kUtc + "), to_char(expires_at AT TIME ZONE 'UTC', " + kUtc +
+                          "), round(extract(epoch FROM expires_at - now())::numeric, 1) FROM " + table +
+                          " WHERE id = 1 AND expires_at > now()",
+                      {}, &result));
+  if (result.rows() == 0) return Status::Ok();
+  *description = result.Text(0, 0).value_or("?") + "@" + result.Text(0, 1).value_or("?") + " pid " +
+                 result.Text(0, 2).value_or("?");
+  if (OptionalString run = result.Text(0, 3); run && !run->empty()) *description += " (run " + *run + ")";
+  *description += " since " + result.Text(0, 4).value_or("?") + ", lease expires at " +
+                  result.Text(0, 5).value_or("?") + " (in " + result.Text(0, 6).value_or("?") + " s) unless renewed";
+  return Status::Ok();
 }
 
 Status LeaseLock::Unlock() {

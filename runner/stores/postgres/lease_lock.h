@@ -17,6 +17,11 @@
 // token": a holder whose lease was taken over can neither extend nor delete
 // the new holder's row, and its COMMITs fail (CheckInTransaction).
 //
+// Having written its row, Lock also looks for a session holding the
+// advisory lock of the same store (a runner configured with "lock":
+// "advisory") and, finding one, deletes its row again and waits; see
+// advisory_lock.h for the mirror image.
+//
 // A holder that dies stops renewing; its lease expires at most
 // lease_seconds later and the next runner takes it over.
 #ifndef LINK_MIGRATION_STORES_POSTGRES_LEASE_LOCK_H
@@ -39,7 +44,8 @@ class LeaseLock : public PgRunLock {
  public:
   // `table` is the lock table's quoted, schema-qualified name; the table
   // exists. `connect` opens the lease's own connection, on first Lock.
-  LeaseLock(ConnectParams connect, std::string table, Owner owner, int lease_seconds);
+  // `advisory_key` is the store's advisory run lock (AdvisoryLockKey).
+  LeaseLock(ConnectParams connect, std::string table, int64_t advisory_key, Owner owner, int lease_seconds);
   // Stops the heartbeat and releases the lease if held.
   ~LeaseLock() override;
 
@@ -62,6 +68,7 @@ class LeaseLock : public PgRunLock {
 
   const ConnectParams connect_;
   const std::string table_;
+  const int64_t advisory_key_;
   const Owner owner_;
   const int lease_seconds_;
 
@@ -78,6 +85,11 @@ class LeaseLock : public PgRunLock {
   std::string lost_;        // guarded by mutex_; why the lease is no longer ours
   std::string last_error_;  // guarded by mutex_; the latest failed renewal
 };
+
+// Describes the unexpired lease in `table` (quoted, schema-qualified):
+// "alice@host1 pid 4242 (run 3f2a) since ..., lease expires at ...";
+// *description is empty when there is none, or no such table.
+Status FindLiveLease(PgConnection& connection, const std::string& table, std::string* description);
 
 }  // namespace lm::stores
 

@@ -78,13 +78,14 @@ Status PostgresStore::Connect() {
   if (!complete) LM_STORES_RETURN_IF_ERROR(CreateTables());
   tables_exist_ = true;
 
+  const int64_t advisory_key = AdvisoryLockKey("link-migration run lock", options_.schema, options_.table_prefix);
   if (options_.lock == LockMode::kLease) {
-    lock_ = std::make_unique<LeaseLock>(params, lock_table_, owner_, options_.lease_seconds);
+    lock_ = std::make_unique<LeaseLock>(params, lock_table_, advisory_key, owner_, options_.lease_seconds);
     return Status::Ok();
   }
   lock_ = std::make_unique<AdvisoryLock>(
-      connection_.get(), AdvisoryLockKey("link-migration run lock", options_.schema, options_.table_prefix),
-      "schema " + QuoteIdentifier(options_.schema) + " (tables " + options_.table_prefix + "*)");
+      connection_.get(), advisory_key,
+      "schema " + QuoteIdentifier(options_.schema) + " (tables " + options_.table_prefix + "*)", lock_table_);
   if (connection_->server_version() >= kClientCheckMinServerVersion) {
     // Only a faster release of a dead runner's lock depends on it.
     (void)connection_->Exec("cannot set client_connection_check_interval",
