@@ -155,7 +155,7 @@ lm_result Client::Unlock() { return Done(api_->unlock(store_, &error_)); }
 void* Client::NativeHandle(const char* kind) { return api_->native_handle(store_, kind); }
 
 bool ForkedHolder::Start(const lm_store_api* api, const std::string& options, const std::string& run_id,
-                         std::string* error) {
+                         std::string* error, const std::string& then_sql) {
   int report[2];
   if (pipe(report) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
@@ -173,6 +173,7 @@ bool ForkedHolder::Start(const lm_store_api* api, const std::string& options, co
     }
     [[maybe_unused]] ssize_t written = write(report[1], outcome.data(), outcome.size());
     if (outcome != "locked\n") _exit(1);
+    if (!then_sql.empty()) PQclear(PQexec(static_cast<PGconn*>(store.NativeHandle("libpq")), then_sql.c_str()));
     for (;;) pause();  // until SIGKILL
   }
   close(report[1]);

@@ -90,8 +90,11 @@ class ForkedHolder {
   ForkedHolder(const ForkedHolder&) = delete;
   ForkedHolder& operator=(const ForkedHolder&) = delete;
 
-  // Returns once the child holds the lock, or false with *error.
-  bool Start(const lm_store_api* api, const std::string& options, const std::string& run_id, std::string* error);
+  // Returns once the child holds the lock, or false with *error. With
+  // `then_sql`, the child next runs it on the store's connection (say, a
+  // long pg_sleep), as a runner killed mid-statement would be.
+  bool Start(const lm_store_api* api, const std::string& options, const std::string& run_id, std::string* error,
+             const std::string& then_sql = "");
   pid_t pid() const { return pid_; }
   // SIGKILL, as a crashed worker or a lost machine: no unlock, no close.
   void Kill();

@@ -68,6 +68,30 @@ TEST_F(PostgresAdvisoryLock, KilledHolderReleasesItAtOnce) {
   EXPECT_LT(ElapsedMs(start), 3000) << "the server should free a dead session's lock within moments";
 }
 
+TEST_F(PostgresAdvisoryLock, HolderKilledMidStatementReleasesItWithinSeconds) {
+  // Killed while the server runs its statement, the holder's backend would
+  // keep the lock until the statement ended, but for the store's
+  // client_connection_check_interval.
+  ForkedHolder holder;
+  std::string error;
+  ASSERT_TRUE(holder.Start(api_, options(), RunId("worker"), &error, "SELECT pg_sleep(120)")) << error;
+  const std::string backend = QueryOne("SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1",
+                                       {"% pid " + std::to_string(holder.pid()) + " %"});
+  ASSERT_FALSE(backend.empty());
+  for (int i = 0; i < 100 && QueryOne("SELECT wait_event FROM pg_stat_activity WHERE pid = $1", {backend}) != "PgSleep";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(QueryOne("SELECT wait_event FROM pg_stat_activity WHERE pid = $1", {backend}), "PgSleep");
+
+  Client waiter(api_, options(), RunId("supervisor"));
+  ASSERT_EQ(waiter.Open(), LM_OK) << waiter.message();
+  holder.Kill();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(waiter.Lock(15000), LM_OK) << waiter.message();
+  EXPECT_LT(ElapsedMs(start), 6000);
+}
+
 TEST_F(PostgresAdvisoryLock, LockingTwiceHoldsItOnceAndUnlockReleasesIt) {
   Client store(api_, options(), RunId("a"));
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
