@@ -141,7 +141,9 @@ start_server() {
   bindir=$(find_bindir)
   log "PostgreSQL binaries: $bindir ($("$bindir/postgres" --version))"
 
-  tmp=$(mktemp -d "${TMPDIR:-/tmp}/lm-pg.XXXXXX")
+  # Not $TMPDIR: the postgres user must be able to reach the folder, and the
+  # socket path must stay short.
+  tmp=$(mktemp -d "${LM_PG_TMPDIR:-/tmp}/lm-pg.XXXXXX")
   chmod 700 "$tmp"
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$tmp"
   printf 'tmp=%q\nbindir=%q\n' "$tmp" "$bindir" >"$state/server.env"
