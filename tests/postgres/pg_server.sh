@@ -38,6 +38,7 @@ fail() {
 
 find_bindir() {
   if [ -n "${LM_PG_BINDIR:-}" ]; then
+    [ -x "$LM_PG_BINDIR/initdb" ] || fail "LM_PG_BINDIR=$LM_PG_BINDIR holds no initdb"
     echo "$LM_PG_BINDIR"
     return
   fi
