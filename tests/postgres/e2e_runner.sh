@@ -5,16 +5,24 @@
 #   1 create_items   creates table items
 #   2 create_prices  creates table prices, then fails half-way while
 #                    params.fail_2 is true
+# and, in CRASH_DIR,
+#   3 create_stock   creates table stock, then its worker process dies
+#                    (SIGKILL) while params.crash_3 is true
 #
-#   e2e_runner.sh RUNNER MIGRATIONS_DIR
+#   e2e_runner.sh RUNNER MIGRATIONS_DIR CRASH_DIR
 #
 # up (2 fails: its table and an applied record must both be absent, the
 # version failed-rolled-back), status, up again (retried, applied), current,
-# down (both reverted), each checked in the database itself.
+# down (both reverted), each checked in the database itself. Then, in each
+# lock mode, up with version 3 dying: the supervisor must get the lock the
+# dead worker held (advisory: freed with its connection; lease: taken over
+# under the same run id, long before the 300 s lease would expire) and
+# record the death; the next up applies it.
 set -euo pipefail
 
 runner=$1
 migrations=$2
+crash=$3
 [ -n "${PGSERVICEFILE:-}" ] || {
   echo "PGSERVICEFILE is not set: run through ctest (fixture postgres)" >&2
   exit 1
@@ -51,13 +59,19 @@ sql() { "${psql[@]}" -c "$1"; }
 table_exists() { sql "SELECT count(*) FROM pg_tables WHERE schemaname = '$schema' AND tablename = '$1'"; }
 state_of() { sql "SELECT coalesce((SELECT state FROM \"$schema\".link_migration_records WHERE version = $1), 'none')"; }
 
-write_config() {  # write_config FAIL_2
+write_config() {  # write_config FAIL_2 [CRASH_3 LOCK]
+  local folders="\"$migrations\"" params="\"fail_2\": $1" lock=${3:-advisory}
+  if [ $# -gt 1 ]; then
+    folders+=", \"$crash\""
+    params+=", \"crash_3\": $2"
+  fi
   cat >"$work/conf.json" <<EOF
 {
-  "migrations": ["$migrations"],
-  "store": {"plugin": "postgres", "options": {"conninfo": "service=lm_test", "schema": "$schema"}},
-  "params": {"schema": "$schema", "fail_2": $1},
-  "lock_timeout_ms": 10000
+  "migrations": [$folders],
+  "store": {"plugin": "postgres",
+            "options": {"conninfo": "service=lm_test", "schema": "$schema", "lock": "$lock", "lease_seconds": 300}},
+  "params": {"schema": "$schema", $params},
+  "lock_timeout_ms": 20000
 }
 EOF
 }
@@ -111,6 +125,30 @@ check "history ends with the two reverts" "revert:2 revert:1" \
 
 run current
 check "current version is 0 after down" 0 "$(echo "$output" | tail -n 1)"
+
+for lock in advisory lease; do
+  schema="e2e_crash_${lock}_$$_$RANDOM"
+  write_config false true "$lock"
+  start=$SECONDS
+  run up
+  check "$lock: up whose worker dies exits 10" 10 "$code"
+  contains "$lock: the death is reported" "died" "$output"
+  [ $((SECONDS - start)) -lt 60 ] || check "$lock: the supervisor got the lock in time" "<60 s" "$((SECONDS - start)) s"
+  check "$lock: versions 1 and 2 are applied" "applied applied" "$(state_of 1) $(state_of 2)"
+  check "$lock: version 3 is recorded failed-rolled-back" failed-rolled-back "$(state_of 3)"
+  check "$lock: its table is gone with the dead transaction" 0 "$(table_exists stock)"
+  contains "$lock: the history has its failure" "fail:3" \
+    "$(sql "SELECT string_agg(kind || ':' || version, ' ' ORDER BY id) FROM \"$schema\".link_migration_events")"
+  check "$lock: the failure record carries the worker's run id" 1 \
+    "$(sql "SELECT count(DISTINCT run_id) FROM \"$schema\".link_migration_records")"
+  if [ "$lock" = lease ]; then
+    check "lease: the supervisor released the lease" 0 "$(sql "SELECT count(*) FROM \"$schema\".link_migration_lock")"
+  fi
+
+  write_config false false "$lock"
+  run up
+  check "$lock: the next up applies version 3" "0 applied 1" "$code $(state_of 3) $(table_exists stock)"
+done
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
