@@ -187,6 +187,11 @@ TEST_F(PostgresConnect, PasswordNeverAppearsInAnyMessage) {
     EXPECT_FALSE(store.message().empty());
     EXPECT_EQ(store.message().find(c.secret), std::string::npos) << store.message();
   }
+  // A conninfo of the wrong type is quoted back in the message.
+  Client object(api_, Options(schema_, {{"conninfo", {{"host", "127.0.0.1"}, {"password", password_}}}}), RunId());
+  ASSERT_NE(object.Open(), LM_OK);
+  EXPECT_NE(object.message().find("must be a string"), std::string::npos) << object.message();
+  EXPECT_EQ(object.message().find(password_), std::string::npos) << object.message();
   // Options that are not even JSON quote the text around the error.
   Client broken(api_, R"({"conninfo": "password=)" + password_ + R"( host=x" "schema": 1})", RunId());
   ASSERT_NE(broken.Open(), LM_OK);

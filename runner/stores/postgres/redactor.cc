@@ -30,8 +30,10 @@ std::string Redactor::Apply(std::string_view text) const {
   // Values this object was never told about: a conninfo that did not parse,
   // or a password set some other way and echoed back.
   static const std::regex kKeyValue(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s'"]+))", std::regex::icase);
+  static const std::regex kJsonMember(R"re(("password"\s*:\s*)"(?:[^"\\]|\\.)*")re", std::regex::icase);
   static const std::regex kUriUserInfo(R"(((?:postgres|postgresql)://[^:@/\s]*):[^@/\s]*@)", std::regex::icase);
   result = std::regex_replace(result, kKeyValue, std::string("$1") + kMask);
+  result = std::regex_replace(result, kJsonMember, std::string("$1\"") + kMask + "\"");
   result = std::regex_replace(result, kUriUserInfo, std::string("$1:") + kMask + "@");
   return result;
 }

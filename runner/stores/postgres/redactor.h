@@ -1,7 +1,8 @@
 // Keeps passwords out of every message the postgres store writes: the one
 // read from password_env, any written into the conninfo, and anything that
-// looks like one (a "password=..." pair, the "user:secret@" of a URI) in
-// text that came from libpq or the server.
+// looks like one (a "password=..." pair, a JSON "password": "..." member,
+// the "user:secret@" of a URI) in text that came from libpq, the server or
+// the options' JSON.
 #ifndef LINK_MIGRATION_STORES_POSTGRES_REDACTOR_H
 #define LINK_MIGRATION_STORES_POSTGRES_REDACTOR_H
 
