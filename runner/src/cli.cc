@@ -17,6 +17,7 @@
 #include "bundle_tool.h"
 #include "engine.h"
 #include "human_reporter.h"
+#include "json_reporter.h"
 
 #ifndef LM_STORE_DIR_FROM_BIN
 #define LM_STORE_DIR_FROM_BIN "../lib/link-migration/stores"
@@ -39,6 +40,7 @@ struct Invocation {
   bool allow_out_of_order = false;
   bool no_validate = false;
   bool group = false;
+  std::string output = "text";
   bool print_version = false;
   bool package_version = false;
   bool help = false;
@@ -109,6 +111,7 @@ void Describe(CommandLine& line, Invocation& inv) {
       ("step-timeout", po::value<int64_t>()->value_name("MS"), "kill a step that runs longer than MS ms")
       ("version,v", po::bool_switch(&inv.print_version), "print the current migration version")
       ("package-version", po::bool_switch(&inv.package_version), "print link-migration's own version")
+      ("output,o", po::value(&inv.output)->value_name("FORMAT"), "text (default) or json")
       ("help,h", po::bool_switch(&inv.help), "show this help")
       ("name", po::value(&inv.bundle_name)->value_name("NAME"), "bundle create: the bundle's name")
       ("bundle-version", po::value(&inv.bundle_version)->value_name("V"), "bundle create: the bundle's version")
@@ -216,31 +219,72 @@ int Fail(const Output& io, const Status& status) {
   return status.exit_code();
 }
 
-int PrintCurrent(Engine& engine, const Invocation&, HumanReporter&, const Output& io) {
+bool Json(const Invocation& inv) { return inv.output == "json"; }
+
+void PrintJson(const nlohmann::json& document, const Output& io) {
+  std::fprintf(io.out, "%s\n", document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+nlohmann::json RecordJson(const Record& record) {
+  return {{"state", VersionStateName(record.state)}, {"applied_at", record.applied_at},
+          {"applied_by", record.applied_by},         {"duration_ms", record.duration_ms},
+          {"checksum", record.checksum},             {"error", record.error},
+          {"attempts", record.attempts},             {"changelog", record.changelog_path},
+          {"runner_version", record.runner_version}, {"run_id", record.run_id}};
+}
+
+int PrintCurrent(Engine& engine, const Invocation& inv, Reporter&, const Output& io) {
   int64_t version = 0;
   Status status = engine.GetCurrentVersion(&version);
   if (!status.ok()) return Fail(io, status);
-  std::fprintf(io.out, "%lld\n", static_cast<long long>(version));
+  if (Json(inv)) {
+    PrintJson({{"current_version", version}}, io);
+  } else {
+    std::fprintf(io.out, "%lld\n", static_cast<long long>(version));
+  }
   return 0;
 }
 
-int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const Output& io) {
+int ShowStatus(Engine& engine, const Invocation& inv, Reporter& reporter, const Output& io) {
   StatusReport report;
   Status status = engine.GetStatus(&report);
   if (!status.ok()) return Fail(io, status);
+  if (Json(inv)) {
+    nlohmann::json versions = nlohmann::json::array();
+    for (const VersionStatus& line : report.versions) {
+      nlohmann::json entry = line.record ? RecordJson(*line.record) : nlohmann::json{{"state", "pending"}};
+      entry["version"] = line.version;
+      entry["name"] = line.migration ? line.migration->name : line.record->name;
+      entry["plugin"] = line.migration ? nlohmann::json(line.migration->file.string()) : nlohmann::json(nullptr);
+      versions.push_back(std::move(entry));
+    }
+    PrintJson({{"store", report.store_name},
+               {"current_version", report.current_version},
+               {"versions", versions},
+               {"warnings", report.warnings}},
+              io);
+    return 0;
+  }
   for (const std::string& warning : report.warnings) reporter.Warning(warning);
   PrintStatus(report, io.out);
   return 0;
 }
 
-int Migrate(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io) {
+int Migrate(Engine& engine, const Invocation& inv, Reporter& reporter, const Output& io) {
   MigrateRequest request;
   Status status = MigrateRequestFrom(inv, &request);
-  if (status.ok()) status = engine.Migrate(request, reporter);
+  if (!status.ok()) return Fail(io, status);
+  if (!Json(inv)) {
+    status = engine.Migrate(request, reporter);
+    return status.ok() ? 0 : Fail(io, status);
+  }
+  JsonReporter json;
+  status = engine.Migrate(request, json);
+  json.Finish(status, io.out);
   return status.ok() ? 0 : Fail(io, status);
 }
 
-int MarkVersion(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io) {
+int MarkVersion(Engine& engine, const Invocation& inv, Reporter& reporter, const Output& io) {
   int64_t version = 0;
   const bool applied = inv.command == "mark-applied";
   Status status = ParseVersionArgument(inv, &version);
@@ -250,10 +294,17 @@ int MarkVersion(Engine& engine, const Invocation& inv, HumanReporter& reporter, 
   return 0;
 }
 
-int Validate(Engine& engine, const Invocation&, HumanReporter&, const Output& io) {
+int Validate(Engine& engine, const Invocation& inv, Reporter&, const Output& io) {
   std::vector<Drift> drift;
   Status status = engine.Validate(&drift);
   if (!status.ok()) return Fail(io, status);
+  if (Json(inv)) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const Drift& item : drift)
+      items.push_back({{"kind", DriftKindName(item.kind)}, {"version", item.version}, {"message", item.message}});
+    PrintJson({{"valid", drift.empty()}, {"drift", items}}, io);
+    return drift.empty() ? 0 : static_cast<int>(ErrorKind::kDrift);
+  }
   for (const Drift& item : drift) std::fprintf(io.out, "%s: %s\n", DriftKindName(item.kind), item.message.c_str());
   if (drift.empty()) {
     std::fprintf(io.out, "Valid: every applied migration is present and unchanged, none is pending out of order.\n");
@@ -263,11 +314,25 @@ int Validate(Engine& engine, const Invocation&, HumanReporter&, const Output& io
                                                        (drift.size() == 1 ? "" : "s") + " found (listed above)"));
 }
 
-int ShowHistory(Engine& engine, const Invocation&, HumanReporter& reporter, const Output& io) {
+int ShowHistory(Engine& engine, const Invocation& inv, Reporter& reporter, const Output& io) {
   std::vector<Event> events;
   bool supported = true;
   Status status = engine.GetHistory(&events, &supported);
   if (!status.ok()) return Fail(io, status);
+  if (Json(inv)) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const Event& event : events)
+      items.push_back({{"at", event.at},
+                       {"kind", event.kind},
+                       {"version", event.version},
+                       {"name", event.name},
+                       {"by", event.by},
+                       {"duration_ms", event.duration_ms},
+                       {"detail", event.detail},
+                       {"run_id", event.run_id}});
+    PrintJson({{"history_supported", supported}, {"events", items}}, io);
+    return 0;
+  }
   if (!supported) reporter.Warning("this store keeps no history");
   std::fprintf(io.out, "%-24s  %-12s  %10s  %-24s  %-20s  %8s  %s\n", "AT", "EVENT", "VERSION", "NAME", "BY", "MS",
                "DETAIL");
@@ -279,7 +344,7 @@ int ShowHistory(Engine& engine, const Invocation&, HumanReporter& reporter, cons
   return 0;
 }
 
-int BaselineAt(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io) {
+int BaselineAt(Engine& engine, const Invocation& inv, Reporter& reporter, const Output& io) {
   int64_t version = 0;
   Status status = ParseVersionArgument(inv, &version);
   if (status.ok()) status = engine.Baseline(version, reporter);
@@ -288,7 +353,7 @@ int BaselineAt(Engine& engine, const Invocation& inv, HumanReporter& reporter, c
   return 0;
 }
 
-int RepairChecksums(Engine& engine, const Invocation&, HumanReporter& reporter, const Output& io) {
+int RepairChecksums(Engine& engine, const Invocation&, Reporter& reporter, const Output& io) {
   std::vector<std::string> repaired;
   Status status = engine.Repair(reporter, &repaired);
   if (!status.ok()) return Fail(io, status);
@@ -299,7 +364,7 @@ int RepairChecksums(Engine& engine, const Invocation&, HumanReporter& reporter, 
 
 struct Command {
   const char* name;
-  int (*run)(Engine& engine, const Invocation& inv, HumanReporter& reporter, const Output& io);
+  int (*run)(Engine& engine, const Invocation& inv, Reporter& reporter, const Output& io);
 };
 
 // "migrate" stands for the seed's flags (--up, --down, --to) with no command.
@@ -380,6 +445,8 @@ int Run(const Invocation& inv, const CommandLine& line, const Output& io) {
     std::fprintf(io.out, "link-migration %s\n", RunnerVersion());
     return 0;
   }
+  if (inv.output != "text" && inv.output != "json")
+    return Fail(io, Status::Error(ErrorKind::kUsage, "--output takes text or json, not '" + inv.output + "'"));
   if (inv.command == "bundle" || inv.command == "keygen") return RunBundleCommand(inv, io);
   if (!inv.command.empty() && (inv.command == "migrate" || FindCommand(inv.command) == nullptr))
     return Fail(io, Status::Error(ErrorKind::kUsage, "unknown command '" + inv.command + "' (see --help)"));
