@@ -55,15 +55,15 @@ MEASURE = None  # lm_bench_measure, set by Bench
 
 def spawn(argv, out_path, env=None):
     """Runs argv with stdout and stderr to out_path, through lm_bench_measure
-    (see measure.cc): (milliseconds, peak RSS KiB, exit code)."""
+    (see measure.cc): (milliseconds, peak RSS KiB, exit code, CPU milliseconds)."""
     result = out_path + ".measure"
     with open(out_path, "wb") as out:
         done = subprocess.run([MEASURE, result] + argv, stdout=out, stderr=subprocess.STDOUT, env=env)
     if done.returncode != 0:
         raise Failure("lm_bench_measure failed on %s:\n%s" % (" ".join(argv), tail(out_path)))
     with open(result) as f:
-        micros, rss, code = (int(x) for x in f.read().split())
-    return micros / 1000.0, rss, code
+        micros, rss, code, cpu = (int(x) for x in f.read().split())
+    return micros / 1000.0, rss, code, cpu / 1000.0
 
 
 def tail(path, lines=15):
@@ -131,7 +131,7 @@ class Bench:
         self.build = os.path.abspath(args.build_dir)
         self.out = os.path.abspath(args.out)
         self.work = os.path.join(self.out, "work")
-        self.samples = []  # (subject key, label, n, op, ms, rss_kib)
+        self.samples = []  # (subject key, label, n, op, ms, rss_kib, cpu_ms)
         self.subjects = {}  # (key, n) -> Subject
         self.notes = []
         self.facts = {}  # (key, n, what) -> value
@@ -255,10 +255,10 @@ class Bench:
 
     def measure(self, subject, op):
         log = os.path.join(subject.workdir, "last-%s.log" % op)
-        ms, rss, code = spawn(subject.commands[op], log, subject.env)
+        ms, rss, code, cpu = spawn(subject.commands[op], log, subject.env)
         if code != 0:
             raise Failure("%s, N=%d, %s: exit code %d:\n%s" % (subject.label, subject.n, op, code, tail(log)))
-        self.samples.append((subject.key, subject.label, subject.n, op, ms, rss))
+        self.samples.append((subject.key, subject.label, subject.n, op, ms, rss, cpu))
         return log
 
     def cycle(self, subject, fast_reps, with_fast_ops=True):
@@ -296,7 +296,7 @@ class Bench:
         for op in ("status", "noop"):
             log = os.path.join(subject.workdir, "ld-debug-%s.log" % op)
             env = dict(os.environ, LD_DEBUG="files")
-            _, _, code = spawn(subject.commands[op], log, env)
+            _, _, code, _ = spawn(subject.commands[op], log, env)
             if code != 0:
                 raise Failure("%s: %s under LD_DEBUG failed:\n%s" % (subject.label, op, tail(log)))
             with open(log, errors="replace") as f:
@@ -306,7 +306,7 @@ class Bench:
 
     # ---- one N -----------------------------------------------------------
 
-    def run_n(self, n, cycles, fast_reps):
+    def run_n(self, n, cycles, fast_reps, peer_cycles):
         print("== N = %d: generating inputs" % n, flush=True)
         root = os.path.join(self.work, str(n))
         os.makedirs(root, exist_ok=True)
@@ -346,6 +346,10 @@ class Bench:
         for s in subjects + extra_floors + peers + loaders:
             self.subjects[(s.key, n)] = s
 
+        # Interleaved: every subject once per repetition, so a slow spell of
+        # the machine hits them alike. The peers and the extra floors run in
+        # the first `peer_cycles` repetitions only (sqitch, at N = 1,000, in
+        # the first alone: one up and one down take it minutes).
         for rep in range(cycles):
             print("== N = %d: repetition %d of %d" % (n, rep + 1, cycles), flush=True)
             for s in loaders:
@@ -355,25 +359,27 @@ class Bench:
                 self.cycle(s, fast_reps)
                 if "up-group" in s.commands:
                     self.group_cycle(s)
-            for s in extra_floors:
-                self.cycle(s, 0, with_fast_ops=False)
+            if rep < peer_cycles:
+                for s in extra_floors:
+                    self.cycle(s, 0, with_fast_ops=False)
             for s in peers:
-                self.cycle(s, fast_reps)
+                if rep < (1 if s.key == "sqitch" and n >= PEER_MAX_N else peer_cycles):
+                    self.cycle(s, fast_reps)
 
     # ---- results ---------------------------------------------------------
 
     def stats(self, key, n, op):
-        times = [ms for k, _, nn, o, ms, _ in self.samples if k == key and nn == n and o == op]
-        rss = [r for k, _, nn, o, _, r in self.samples if k == key and nn == n and o == op]
-        if not times:
+        mine = [s for s in self.samples if s[0] == key and s[2] == n and s[3] == op]
+        if not mine:
             return None
+        times = [s[4] for s in mine]
         return {"ms": median(times), "min": min(times), "max": max(times), "count": len(times),
-                "rss": max(rss) / 1024.0}
+                "rss": max(s[5] for s in mine) / 1024.0, "cpu": median([s[6] for s in mine])}
 
     def rows(self):
         rows = []
         seen = []
-        for key, _, n, op, _, _ in self.samples:
+        for key, _, n, op, _, _, _ in self.samples:
             if (key, n, op) not in seen:
                 seen.append((key, n, op))
         order = ["floor", "floor-delete-full", "floor-delete-normal", "floor-wal-off", "dlopen-files", "dlopen-bundle",
@@ -387,8 +393,9 @@ class Bench:
             peer = self.stats("sql-migrate", n, op) if op in OPS else None
             rows.append({
                 "n": n, "op": op, "key": key, "label": self.subjects[(key, n)].label, "ms": st["ms"],
-                "min": st["min"], "max": st["max"], "count": st["count"], "rss": st["rss"],
+                "min": st["min"], "max": st["max"], "count": st["count"], "rss": st["rss"], "cpu": st["cpu"],
                 "x_floor": st["ms"] / ref["ms"] if ref else None,
+                "cpu_x_floor": st["cpu"] / ref["cpu"] if ref and ref["cpu"] > 0 else None,
                 "x_sql_migrate": st["ms"] / peer["ms"] if peer else None,
                 "durability": self.facts.get((key, n, "durability")) or self.subjects[(key, n)].durability,
             })
@@ -404,9 +411,9 @@ class Bench:
         def verdict(ok):
             return "n/a (not measured)" if ok is None else ("MET" if ok else "NOT MET")
 
-        n1 = 1000 if any(n == 1000 for _, _, n, _, _, _ in self.samples) else max(
-            (n for _, _, n, _, _, _ in self.samples), default=0)
-        nmax = max((n for _, _, n, _, _, _ in self.samples), default=0)
+        n1 = 1000 if any(n == 1000 for _, _, n, _, _, _, _ in self.samples) else max(
+            (n for _, _, n, _, _, _, _ in self.samples), default=0)
+        nmax = max((n for _, _, n, _, _, _, _ in self.samples), default=0)
         for key, what in (("files", "%d plugin files" % n1), ("bundle", "one bundle")):
             a, f = ms(key, n1, "up"), ms("floor", n1, "up")
             ok = None if a is None or f is None else a <= 1.1 * f
@@ -448,14 +455,15 @@ class Bench:
         os.makedirs(self.out, exist_ok=True)
         rows = self.rows()
         with open(os.path.join(self.out, "samples.csv"), "w") as f:
-            f.write("subject,n,op,ms,peak_rss_kib\n")
-            for key, _, n, op, ms, rss in self.samples:
-                f.write("%s,%d,%s,%.3f,%d\n" % (key, n, op, ms, rss))
+            f.write("subject,n,op,ms,peak_rss_kib,cpu_ms\n")
+            for key, _, n, op, ms, rss, cpu in self.samples:
+                f.write("%s,%d,%s,%.3f,%d,%.3f\n" % (key, n, op, ms, rss, cpu))
         with open(os.path.join(self.out, "results.csv"), "w") as f:
-            f.write("n,op,subject,label,median_ms,min_ms,max_ms,samples,peak_rss_mib,x_floor_a,x_sql_migrate,durability\n")
+            f.write("n,op,subject,label,median_ms,min_ms,max_ms,samples,peak_rss_mib,median_cpu_ms,"
+                    "x_floor_a,x_sql_migrate,durability\n")
             for r in rows:
-                f.write('%d,%s,%s,"%s",%.3f,%.3f,%.3f,%d,%.2f,%s,%s,"%s"\n' % (
-                    r["n"], r["op"], r["key"], r["label"], r["ms"], r["min"], r["max"], r["count"], r["rss"],
+                f.write('%d,%s,%s,"%s",%.3f,%.3f,%.3f,%d,%.2f,%.3f,%s,%s,"%s"\n' % (
+                    r["n"], r["op"], r["key"], r["label"], r["ms"], r["min"], r["max"], r["count"], r["rss"], r["cpu"],
                     "%.3f" % r["x_floor"] if r["x_floor"] else "", "%.3f" % r["x_sql_migrate"] if r["x_sql_migrate"] else "",
                     r["durability"]))
         targets, _ = self.targets()
@@ -471,13 +479,15 @@ class Bench:
 
     def markdown(self, rows, targets):
         lines = []
-        lines.append("| N | operation | subject | median ms | min-max ms | runs | peak RSS MiB | x floor (a) | x sql-migrate |")
-        lines.append("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+        lines.append("| N | operation | subject | median ms | min-max ms | runs | peak RSS MiB | CPU ms "
+                     "| x floor (a) | CPU x floor (a) | x sql-migrate |")
+        lines.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
-            lines.append("| %s | %s | %s | %s | %s-%s | %d | %.1f | %s | %s |" % (
+            lines.append("| %s | %s | %s | %s | %s-%s | %d | %.1f | %s | %s | %s | %s |" % (
                 "{:,}".format(r["n"]), OP_TITLES[r["op"]], r["label"], self.fmt_ms(r["ms"]), self.fmt_ms(r["min"]),
-                self.fmt_ms(r["max"]), r["count"], r["rss"],
+                self.fmt_ms(r["max"]), r["count"], r["rss"], self.fmt_ms(r["cpu"]),
                 "%.2f" % r["x_floor"] if r["x_floor"] is not None else "",
+                "%.2f" % r["cpu_x_floor"] if r["cpu_x_floor"] is not None else "",
                 "%.3f" % r["x_sql_migrate"] if r["x_sql_migrate"] is not None else ""))
         lines.append("")
         lines.append("Targets:")
@@ -551,7 +561,8 @@ class Bench:
             "date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine: %s, %d cores, %s; %s %s" % (cpu, os.cpu_count() or 0, mem, platform.system(), platform.release()),
             "os: %s" % first(["sh", "-c", ". /etc/os-release; echo $PRETTY_NAME"]),
-            "load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]),
+            "load average at the end: %s; benchmark ran at nice %d" % (
+                " ".join(open("/proc/loadavg").read().split()[:3]), os.nice(0)),
             "file system of the databases: %s" % re.sub(r"\s+", " ", fs),
             "link-migration: %s (%s)" % (first([self.runner, "--package-version"]), first(
                 ["git", "-C", HERE, "log", "-1", "--format=commit %h, %cd", "--date=short"])),
@@ -580,7 +591,9 @@ class Bench:
                   ("noop", "up, nothing pending (ms)"), ("rss", "peak RSS, largest over the operations (MiB)")]
         data = os.path.join(self.out, "scaling")
         os.makedirs(data, exist_ok=True)
-        ns = sorted({n for _, _, n, _, _, _ in self.samples})
+        ns = sorted({n for _, _, n, _, _, _, _ in self.samples})
+        keys = {k for k, _, _, _, _, _, _ in self.samples}
+        series = [(key, label) for key, label in series if key in keys]
         for key, _ in series:
             with open(os.path.join(data, key + ".dat"), "w") as f:
                 f.write("# n up_ms status_ms noop_ms load_ms rss_mib\n")
@@ -638,7 +651,12 @@ def main():
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the generated work folder")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run everything at this nice increment (negative needs root): on a shared "
+                             "machine, -10 keeps other load from dominating the wall times")
     args = parser.parse_args()
+    if args.nice:
+        os.nice(args.nice)
     if args.quick:
         args.sizes, args.no_peers = "20", True
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -651,13 +669,14 @@ def main():
             "yes" if bench.group_mode else "not in this runner"), flush=True)
         shutil.rmtree(bench.work, ignore_errors=True)
         for n in sizes:
+            # (repetitions, fast operations per repetition, repetitions of the peers)
             if args.quick:
-                cycles, fast = 1, 2
+                cycles, fast, peer_cycles = 1, 2, 1
             elif n >= 10000:
-                cycles, fast = 2, 3
+                cycles, fast, peer_cycles = 2, 3, 0
             else:
-                cycles, fast = 3, 2
-            bench.run_n(n, cycles, fast)
+                cycles, fast, peer_cycles = 5, 2, 3
+            bench.run_n(n, cycles, fast, peer_cycles)
         bench.write()
     except Failure as failure:
         print("benchmark failed: %s" % failure, file=sys.stderr)

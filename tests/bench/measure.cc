@@ -3,7 +3,8 @@
 //
 //   lm_bench_measure RESULT_FILE COMMAND [ARG]...
 //
-// writes "<elapsed microseconds> <peak RSS KiB> <exit code>" to RESULT_FILE.
+// writes "<elapsed us> <peak RSS KiB> <exit code> <CPU us>" to RESULT_FILE,
+// CPU being user + system time of the command and its waited-for children.
 // The command inherits stdin, stdout and stderr. Peak RSS is wait4's
 // ru_maxrss: the largest of the command and of the children it waited for.
 // Why a program of its own: Linux counts the memory a process had when it
@@ -52,7 +53,9 @@ int main(int argc, char** argv) {
     std::perror(argv[1]);
     return 2;
   }
-  std::fprintf(out, "%lld %ld %d\n", micros, usage.ru_maxrss, code);
+  const long long cpu = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec +
+                        usage.ru_stime.tv_usec;
+  std::fprintf(out, "%lld %ld %d %lld\n", micros, usage.ru_maxrss, code, cpu);
   std::fclose(out);
   return 0;
 }
