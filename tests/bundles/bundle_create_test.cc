@@ -268,5 +268,21 @@ TEST_F(BundleCreateTest, LoadingABundleWritesNoFiles) {
   EXPECT_EQ(Listing(release), release_before);
 }
 
+// While a step runs, its code is mapped from the sealed memory file, not
+// from any file on disk; from a plain folder, from the file itself.
+TEST_F(BundleCreateTest, BundlePluginsRunFromMemory) {
+  const fs::path bundle = MakeBundle(Dir() / "app.lmbundle", {plugin::kWhere});
+  WriteConfig(json::array({bundle.string()}));
+  const Result from_bundle = LmConfig({"up"});
+  ASSERT_TRUE(Succeeded(from_bundle));
+  EXPECT_TRUE(Contains(from_bundle.out, "code mapped from /memfd:link-migration-plugin")) << from_bundle.out;
+
+  const fs::path folder = Folder("migrations");
+  const fs::path file = CopyTo(plugin::kWhere, folder / "where.so");
+  const Result from_folder = LmConfig({"-m", folder.string(), "down"});
+  ASSERT_TRUE(Succeeded(from_folder));
+  EXPECT_TRUE(Contains(from_folder.out, "code mapped from " + file.string())) << from_folder.out;
+}
+
 }  // namespace
 }  // namespace bundle_test

@@ -31,6 +31,7 @@ inline const fs::path kStep1 = BUNDLE_TEST_PLUGIN_STEP_1;        // version 1
 inline const fs::path kStep2 = BUNDLE_TEST_PLUGIN_STEP_2;        // version 2
 inline const fs::path kStep3 = BUNDLE_TEST_PLUGIN_STEP_3;        // version 3
 inline const fs::path kPair = BUNDLE_TEST_PLUGIN_PAIR;           // versions 10 and 11
+inline const fs::path kWhere = BUNDLE_TEST_PLUGIN_WHERE;         // version 60: "code mapped from <file>"
 inline const fs::path kWrongAbi = BUNDLE_TEST_PLUGIN_WRONG_ABI;  // version 50, claims ABI 99
 }  // namespace plugin
 
