@@ -64,6 +64,19 @@ TEST_F(TrustTest, StickyBitDoesNotMakeThePluginsOwnFolderAcceptable) {
   EXPECT_TRUE(UpRefused({step1_.string(), folder.string() + " is writable by others", "1777"}));
 }
 
+// A sticky world-writable folder is shared on purpose (/tmp): the way out is
+// to move the plugin or bundle into a folder of one's own, never to make
+// the shared folder unwritable for everyone else.
+TEST_F(TrustTest, RefusalInAStickyFolderDoesNotAdviseChmodOfIt) {
+  const fs::path shared = Folder("shared");
+  const fs::path bundle = MakeBundle(shared / "app.lmbundle", {plugin::kStep1});
+  fs::permissions(shared, fs::perms(01777));
+  WriteConfig(json::array({bundle.string()}));
+  const Result up = LmConfig({"up"});
+  EXPECT_TRUE(Refused(up, 4, {bundle.string(), shared.string() + " is writable by others"}));
+  EXPECT_EQ(up.err.find("chmod go-w " + shared.string()), std::string::npos) << up.err;
+}
+
 TEST_F(TrustTest, WorldWritableFolderAboveRefused) {
   const fs::path parent = Folder("shared");
   const fs::path folder = parent / "migrations";
