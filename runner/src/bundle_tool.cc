@@ -29,6 +29,15 @@ Status CreateBundle(const fs::path& out, const std::vector<fs::path>& inputs, co
     }
   }
   if (sources.empty()) return Status::Error(ErrorKind::kUsage, "no plugin files to bundle");
+  // Members are named by file name alone, so two plugins must not share one.
+  std::map<fs::path, fs::path> by_name;
+  for (const MigrationSource& source : sources) {
+    auto [seen, added] = by_name.emplace(source.path.filename(), source.path);
+    if (!added)
+      return Status::Error(ErrorKind::kUsage, "two plugins are named " + source.path.filename().string() + " (" +
+                                                  seen->second.string() + " and " + source.path.string() +
+                                                  "); a bundle holds plugins by file name: rename one");
+  }
   Catalog catalog;
   LM_RETURN_IF_ERROR(LoadCatalog(sources, trust, BundlePolicy{}, &catalog));
 

@@ -50,12 +50,16 @@ Status CheckOne(const fs::path& path, const fs::path& plugin, bool sticky_ok) {
                              ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
   const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
   const mode_t risky = S_IWOTH | (IsPrivateGroup(info.st_gid) ? 0 : S_IWGRP);
-  if ((info.st_mode & risky) && !(sticky_ok && sticky_folder))
+  if ((info.st_mode & risky) && !(sticky_ok && sticky_folder)) {
+    // A shared sticky folder such as /tmp is meant to stay writable: the fix
+    // is to move the plugin, not to change the folder.
+    const std::string fix = sticky_folder ? "move " + plugin.filename().string() + " into a folder only you can write"
+                                          : "chmod go-w " + path.string();
     return Status::Error(ErrorKind::kPluginLoad,
                          "refusing " + plugin.string() + ": " + path.string() + " is writable by " +
                              ((info.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + Octal(info.st_mode) +
-                             "); anyone who can write it can run code as you. Fix: chmod go-w " + path.string() +
-                             kRelax);
+                             "); anyone who can write it can run code as you. Fix: " + fix + kRelax);
+  }
   return Status::Ok();
 }
 
