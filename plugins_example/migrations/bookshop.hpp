@@ -26,9 +26,10 @@ void with_database(const link_migration::Context& ctx, Work&& work) {
     work(store_db);
     return;
   }
-  // No store connection: params.database, relative to the working directory
-  // (a migration is not told where the config file is).
-  const std::string path = ctx.param_string("database");
+  // No store connection: params.database, relative to the config's folder
+  // like every path in the config.
+  std::string path = ctx.param_string("database");
+  if (!path.empty() && path.front() != '/' && !ctx.config_dir().empty()) path = ctx.config_dir() + "/" + path;
   if (path.empty()) {
     throw std::runtime_error(
         "the version store has no sqlite3 connection, and params.database does not name "
