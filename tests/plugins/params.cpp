@@ -10,6 +10,7 @@ LINK_MIGRATION({
           ctx.info("count=" + ctx.param("count").value_or("(absent)"));
           ctx.info("missing=" + ctx.param("missing").value_or("(absent)"));
           ctx.info("greeting string=" + ctx.param_string("greeting"));
+          ctx.info("quoted string=" + ctx.param_string("quoted"));
           ctx.info("all=" + ctx.params_json());
         },
     .down = [](link_migration::Context&) {},
