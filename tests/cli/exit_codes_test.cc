@@ -1,0 +1,172 @@
+// Every documented exit code, each from a real scenario, with its one-line
+// error naming the file, key or version at fault.
+#include <sys/file.h>
+
+#include "cli_fixture.h"
+
+namespace lm_test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class ExitCodeTest : public CliTest {
+ protected:
+  void SetUp() override {
+    AddPlugins({plugin::kLedger1, plugin::kLedger2});
+    UseSqlite();
+  }
+};
+
+TEST_F(ExitCodeTest, Ok) {
+  CliResult result = Run({"up"});
+  LM_EXPECT_OK(result);
+  result = Run({"up"});
+  LM_EXPECT_OK(result);
+  EXPECT_EQ(result.out, "Store sqlite is at version 2: nothing to do.\n");
+}
+
+TEST_F(ExitCodeTest, MigrationFailed) {
+  AddPlugins({plugin::kCError});
+  LM_EXPECT_ERROR(Run({"up"}), 1,
+                  "version 31 (c_error_31) failed during up: c_error_31 refuses: plain C step returned LM_ERROR");
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2}));
+}
+
+TEST_F(ExitCodeTest, RerunAfterFixing) {
+  AddPlugins({plugin::kParamFail});
+  UseSqlite({{"fail_32", true}});
+  LM_EXPECT_ERROR(Run({"up"}), 1, "version 32 (param_fail_32) failed during up: param_fail_32: params.fail_32 is true");
+  UseSqlite({{"fail_32", false}});
+  LM_EXPECT_OK(Run({"up"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 32}));
+}
+
+TEST_F(ExitCodeTest, UsageUnknownOption) {
+  LM_EXPECT_ERROR(Run({"--bogus"}), 2, "unrecognised option '--bogus'");
+}
+
+TEST_F(ExitCodeTest, UsageUnknownCommand) {
+  LM_EXPECT_ERROR(Run({"frobnicate"}), 2, "unknown command 'frobnicate'");
+}
+
+TEST_F(ExitCodeTest, UsageMissingConfig) {
+  LM_EXPECT_ERROR(RunRaw({"up"}), 2, "no config file: give one with -c FILE");
+}
+
+TEST_F(ExitCodeTest, UsageNothingToDo) {
+  LM_EXPECT_ERROR(Run({}), 2, "nothing to do");
+}
+
+TEST_F(ExitCodeTest, UsageBadNumbers) {
+  LM_EXPECT_ERROR(Run({"to", "abc"}), 2, "'abc' is not a version number");
+  LM_EXPECT_ERROR(Run({"mark-applied"}), 2, "'mark-applied' takes one version number");
+  LM_EXPECT_ERROR(Run({"--to", "x"}), 2, "--to");
+  LM_EXPECT_ERROR(Run({"up", "--steps", "0"}), 2, "--steps needs a count > 0");
+}
+
+TEST_F(ExitCodeTest, UsageConflictingActions) {
+  LM_EXPECT_ERROR(Run({"--up", "--down"}), 2, "choose one of up, down and to N");
+  LM_EXPECT_ERROR(Run({"to", "1", "--steps", "1"}), 2, "--steps goes with up or down, not with to");
+  EXPECT_THAT(Ledger(), IsEmpty());
+}
+
+TEST_F(ExitCodeTest, ConfigMissing) {
+  LM_EXPECT_ERROR(RunRaw({"-c", (dir_ / "nope.json").string(), "up"}), 3,
+                  (dir_ / "nope.json").string() + ": config file not found");
+}
+
+TEST_F(ExitCodeTest, ConfigBadJson) {
+  WriteFile(ConfigFile(), "{\"migrations\": \"migrations\",,}");
+  LM_EXPECT_ERROR(Run({"up"}), 3, ConfigFile().string() + ": not valid JSON");
+  EXPECT_THAT(Run({"up"}).err, HasSubstr("line 1, column 29"));
+}
+
+TEST_F(ExitCodeTest, ConfigUnknownKey) {
+  WriteFile(ConfigFile(), R"({"migrations": "migrations", "stor": {"plugin": "sqlite"}})");
+  LM_EXPECT_ERROR(Run({"status"}), 3, "key 'stor': unknown key (did you mean 'store'?)");
+}
+
+TEST_F(ExitCodeTest, ConfigUnknownStore) {
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "nosuch"}}}});
+  LM_EXPECT_ERROR(Run({"up"}), 3, "no store named 'nosuch' (looked for nosuch.so in ");
+}
+
+TEST_F(ExitCodeTest, PluginLoadWrongAbi) {
+  const fs::path file = CopyPlugin(plugin::kWrongAbi, MigrationsDir());
+  LM_EXPECT_ERROR(Run({"up"}), 4, file.string() + ": built for plugin ABI 99, this runner supports ABI 1");
+  EXPECT_FALSE(fs::exists(Database()));
+}
+
+TEST_F(ExitCodeTest, PluginLoadDuplicate) {
+  AddPlugins({plugin::kDuplicate});
+  LM_EXPECT_ERROR(Run({"status"}), 4, "duplicate migration version 2");
+}
+
+TEST_F(ExitCodeTest, PluginLoadTruncated) {
+  const fs::path file = CopyPlugin(plugin::kLedger3, MigrationsDir());
+  fs::resize_file(file, fs::file_size(file) / 3);
+  LM_EXPECT_ERROR(Run({"up"}), 4, file.string() + ": truncated");
+}
+
+TEST_F(ExitCodeTest, StoreCorrupt) {
+  UseJsonFile();
+  WriteFile(dir_ / "versions.json", "[1, 2,");
+  LM_EXPECT_ERROR(Run({"up"}), 5, (dir_ / "versions.json").string());
+  LM_EXPECT_ERROR(Run({"status"}), 5, (dir_ / "versions.json").string());
+  EXPECT_EQ(ReadFile(dir_ / "versions.json"), "[1, 2,");
+}
+
+TEST_F(ExitCodeTest, LockTimeout) {
+  LM_EXPECT_OK(Run({"up", "--steps", "1"}));
+  // Hold the sqlite store's run lock as another runner would.
+  const int fd = open((Database().string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+  LM_EXPECT_ERROR(Run({"up", "--lock-timeout", "0"}), 6, "lock on " + Database().string() + ".lock is held");
+  close(fd);
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1}));
+}
+
+TEST_F(ExitCodeTest, PlanRefusedIrreversible) {
+  AddPlugins({plugin::kIrreversible});
+  LM_EXPECT_OK(Run({"up"}));
+  LM_EXPECT_ERROR(Run({"down"}), 7, "version 5 (irreversible_5) is irreversible");
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 5}));
+}
+
+TEST_F(ExitCodeTest, PlanRefusedUnknownTarget) {
+  LM_EXPECT_ERROR(Run({"to", "9"}), 7, "unknown target version 9");
+}
+
+TEST_F(ExitCodeTest, NeedsRepair) {
+  AddPlugins({plugin::kNoTransaction});
+  UseJsonFile({{"fail_33", true}});
+  LM_EXPECT_ERROR(Run({"up"}), 1, "no_transaction_33: params.fail_33 is true");
+  UseJsonFile();
+  LM_EXPECT_ERROR(Run({"up"}), 9,
+                  "version 33 (no_transaction_33) failed part-way without a transaction");
+  EXPECT_THAT(Run({"up"}).err, HasSubstr("run 'mark-applied 33' or 'mark-pending 33'"));
+  EXPECT_THAT(Run({"status"}).out, ::testing::ContainsRegex("\n +33  failed-partial +no_transaction_33 "));
+  LM_EXPECT_OK(Run({"mark-applied", "33"}));
+  CliResult result = Run({"up"});
+  LM_EXPECT_OK(result);
+  EXPECT_THAT(result.out, HasSubstr("nothing to do"));
+}
+
+TEST_F(ExitCodeTest, NeedsRepairMarkPendingReruns) {
+  AddPlugins({plugin::kNoTransaction});
+  UseJsonFile({{"fail_33", true}});
+  EXPECT_EQ(Run({"up"}).exit_code, 1);
+  UseJsonFile();
+  EXPECT_EQ(Run({"up"}).exit_code, 9);
+  ExecSql(dir_ / "ledger.db", "DELETE FROM ledger WHERE version = 33");
+  LM_EXPECT_OK(Run({"mark-pending", "33"}));
+  CliResult result = Run({"up"});
+  LM_EXPECT_OK(result);
+  EXPECT_THAT(result.out, HasSubstr("[1/1] up 33 no_transaction_33"));
+  EXPECT_EQ(ReadLedger(dir_ / "ledger.db"), (std::set<int64_t>{1, 2, 33}));
+}
+
+}  // namespace
+}  // namespace lm_test

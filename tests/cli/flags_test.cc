@@ -1,0 +1,152 @@
+// The seed tool's flags and the commands that do the same things.
+#include "cli_fixture.h"
+
+namespace lm_test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class FlagsTest : public CliTest {
+ protected:
+  void SetUp() override {
+    AddPlugins({plugin::kLedger1, plugin::kLedger2, plugin::kLedger3, plugin::kLedger4});
+    UseSqlite();
+  }
+};
+
+TEST_F(FlagsTest, Help) {
+  CliResult result = RunRaw({"--help"});
+  LM_EXPECT_OK(result);
+  EXPECT_THAT(result.out, HasSubstr("Usage: link-migration -c CONFIG [COMMAND] [OPTIONS]"));
+  for (const char* text : {"-c [ --config-file ] FILE", "-u [ --up ]", "-d [ --down ]", "-t [ --to ] N",
+                           "--steps", "--dry-run", "--no-exec", "-v [ --version ]", "--package-version",
+                           "mark-applied N", "mark-pending N", "status", "current", "Exit codes:"})
+    EXPECT_THAT(result.out, HasSubstr(text));
+  EXPECT_EQ(RunRaw({"-h"}).out, result.out);
+}
+
+TEST_F(FlagsTest, PackageVersion) {
+  CliResult result = RunRaw({"--package-version"});
+  LM_EXPECT_OK(result);
+  EXPECT_EQ(result.out, std::string("link-migration ") + LM_TEST_PACKAGE_VERSION + "\n");
+}
+
+TEST_F(FlagsTest, VersionPrintsCurrentVersion) {
+  CliResult result = Run({"-v"});
+  LM_EXPECT_OK(result);
+  EXPECT_EQ(result.out, "0\n");
+  LM_EXPECT_OK(Run({"--to", "3"}));
+  EXPECT_EQ(Run({"-v"}).out, "3\n");
+  EXPECT_EQ(Run({"--version"}).out, "3\n");
+  EXPECT_EQ(Run({"current"}).out, "3\n");
+}
+
+TEST_F(FlagsTest, ShortUpAndDown) {
+  LM_EXPECT_OK(Run({"-u"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3, 4}));
+  LM_EXPECT_OK(Run({"-d"}));
+  EXPECT_THAT(Ledger(), IsEmpty());
+}
+
+TEST_F(FlagsTest, LongFlags) {
+  LM_EXPECT_OK(RunRaw({"--config-file", ConfigFile().string(), "--up"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3, 4}));
+  LM_EXPECT_OK(RunRaw({"--config-file=" + ConfigFile().string(), "--down"}));
+  EXPECT_THAT(Ledger(), IsEmpty());
+}
+
+TEST_F(FlagsTest, ConfigPathRelativeToWorkingDirectory) {
+  LM_EXPECT_OK(RunRaw({"-c", "conf.json", "up"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(FlagsTest, ToFlagForms) {
+  LM_EXPECT_OK(Run({"-t", "3"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3}));
+  LM_EXPECT_OK(Run({"--to=1"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1}));
+  LM_EXPECT_OK(Run({"--to", "0"}));
+  EXPECT_THAT(Ledger(), IsEmpty());
+}
+
+TEST_F(FlagsTest, Steps) {
+  LM_EXPECT_OK(Run({"-u", "--steps", "2"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2}));
+  LM_EXPECT_OK(Run({"up", "-n", "1"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3}));
+  LM_EXPECT_OK(Run({"-d", "--steps=2"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1}));
+}
+
+TEST_F(FlagsTest, Commands) {
+  LM_EXPECT_OK(Run({"up"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3, 4}));
+  LM_EXPECT_OK(Run({"to", "2"}));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2}));
+  LM_EXPECT_OK(Run({"down"}));
+  EXPECT_THAT(Ledger(), IsEmpty());
+}
+
+TEST_F(FlagsTest, ToCurrentVersionIsNothingToDo) {
+  LM_EXPECT_OK(Run({"to", "2"}));
+  CliResult result = Run({"to", "2"});
+  LM_EXPECT_OK(result);
+  EXPECT_EQ(result.out, "Store sqlite is at version 2: nothing to do.\n");
+}
+
+TEST_F(FlagsTest, DryRunChangesNothing) {
+  for (const char* flag : {"--dry-run", "--no-exec"}) {
+    CliResult result = Run({"up", flag});
+    LM_EXPECT_OK(result);
+    EXPECT_THAT(result.out, HasSubstr("Dry run: sqlite from version 0 to 4 in 4 steps (nothing will be changed):\n"));
+    EXPECT_THAT(result.out, HasSubstr("  up          1  ledger_1  Adds row 1 to the ledger.\n"));
+    EXPECT_THAT(result.out, HasSubstr("  up          4  ledger_4  Adds row 4 to the ledger.\n"));
+    EXPECT_THAT(result.out, ::testing::Not(HasSubstr("done in")));
+    EXPECT_FALSE(fs::exists(Database()));
+  }
+}
+
+TEST_F(FlagsTest, DryRunDownShowsReverts) {
+  LM_EXPECT_OK(Run({"up"}));
+  CliResult result = Run({"-t", "2", "--dry-run"});
+  LM_EXPECT_OK(result);
+  EXPECT_THAT(result.out, HasSubstr("Dry run: sqlite from version 4 to 2 in 2 steps"));
+  EXPECT_THAT(result.out, HasSubstr("  down        4  ledger_4"));
+  EXPECT_THAT(result.out, HasSubstr("  down        3  ledger_3"));
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(FlagsTest, Status) {
+  AddPlugins({plugin::kThrows});
+  EXPECT_EQ(Run({"up"}).exit_code, 1);
+  CliResult result = Run({"status"});
+  LM_EXPECT_OK(result);
+  EXPECT_THAT(result.out, ::testing::StartsWith("Store: sqlite    Current version: 4\n"));
+  EXPECT_THAT(result.out, ::testing::ContainsRegex("\n +1  applied +ledger_1 +20[0-9-]+T"));
+  EXPECT_THAT(result.out, ::testing::ContainsRegex("\n +30  failed-rolled-back +throws_30 "));
+  LM_EXPECT_OK(Run({"to", "2"}));
+  EXPECT_THAT(Run({"status"}).out, ::testing::ContainsRegex("\n +3  pending +ledger_3 *\n"));
+}
+
+TEST_F(FlagsTest, StatusOnFreshStoreCreatesNothing) {
+  CliResult result = Run({"status"});
+  LM_EXPECT_OK(result);
+  EXPECT_THAT(result.out, HasSubstr("Current version: 0"));
+  EXPECT_FALSE(fs::exists(Database()));
+}
+
+TEST_F(FlagsTest, MarkAppliedAndPending) {
+  CliResult result = Run({"mark-applied", "2"});
+  LM_EXPECT_OK(result);
+  EXPECT_EQ(result.out, "Version 2 marked applied.\n");
+  EXPECT_THAT(Ledger(), IsEmpty());  // nothing ran
+  EXPECT_THAT(Run({"status"}).out, ::testing::ContainsRegex("\n +2  applied +ledger_2 "));
+  result = Run({"mark-pending", "2"});
+  LM_EXPECT_OK(result);
+  EXPECT_EQ(result.out, "Version 2 marked pending.\n");
+  EXPECT_THAT(Run({"status"}).out, ::testing::ContainsRegex("\n +2  pending +ledger_2"));
+}
+
+}  // namespace
+}  // namespace lm_test
