@@ -214,7 +214,9 @@ void PrintStatus(const StatusReport& report, std::FILE* out) {
 }
 
 int Fail(const Output& io, const Status& status) {
-  std::fprintf(io.err, "link-migration: error: %s\n", status.message().c_str());
+  std::string line = status.message();
+  std::replace_if(line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::fprintf(io.err, "link-migration: error: %s\n", line.c_str());
   std::fflush(io.err);
   return status.exit_code();
 }

@@ -39,7 +39,12 @@ Status Engine::Mark(int64_t version, bool applied, Reporter& reporter) {
   const RunIdentity identity = Identity();
   const std::string now = FormatUtc(options_.environment->Now());
   if (applied) {
-    LM_RETURN_IF_ERROR(store->PutRecord(AppliedRecord(*migration, identity, now)));
+    Record record = AppliedRecord(*migration, identity, now);
+    std::vector<Record> records;
+    LM_RETURN_IF_ERROR(store->ListRecords(&records));
+    for (const Record& earlier : records)
+      if (earlier.version == version) record.attempts = earlier.attempts;  // the attempts stay counted
+    LM_RETURN_IF_ERROR(store->PutRecord(record));
   } else {
     LM_RETURN_IF_ERROR(store->DeleteRecord(version));
   }

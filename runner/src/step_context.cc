@@ -94,7 +94,12 @@ void* NativeHandle(lm_context* ctx, const char* kind) { return kind ? ctx->store
 
 int32_t InTransaction(lm_context* ctx) { return ctx->in_transaction ? 1 : 0; }
 
-void SetError(lm_context* ctx, const char* message) { ctx->error = message ? message : ""; }
+// Error messages are one line everywhere they go (stderr, the record), so a
+// plugin's line breaks become spaces.
+void SetError(lm_context* ctx, const char* message) {
+  ctx->error = message ? message : "";
+  std::replace_if(ctx->error.begin(), ctx->error.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+}
 
 const char* ConfigDir(lm_context* ctx) { return ctx->settings.config_dir.c_str(); }
 
