@@ -259,6 +259,11 @@ class Bench:
         if code != 0:
             raise Failure("%s, N=%d, %s: exit code %d:\n%s" % (subject.label, subject.n, op, code, tail(log)))
         self.samples.append((subject.key, subject.label, subject.n, op, ms, rss, cpu))
+        # Every sample goes to disk at once: an interrupted run keeps what it measured.
+        with open(os.path.join(self.out, "samples.csv"), "a") as f:
+            f.write("%s,%d,%s,%.3f,%d,%.3f\n" % (subject.key, subject.n, op, ms, rss, cpu))
+        if self.args.verbose:
+            print("   %-34s %-10s %10.1f ms %8.1f MiB" % (subject.label, op, ms, rss / 1024.0), flush=True)
         return log
 
     def cycle(self, subject, fast_reps, with_fast_ops=True):
@@ -454,10 +459,6 @@ class Bench:
     def write(self):
         os.makedirs(self.out, exist_ok=True)
         rows = self.rows()
-        with open(os.path.join(self.out, "samples.csv"), "w") as f:
-            f.write("subject,n,op,ms,peak_rss_kib,cpu_ms\n")
-            for key, _, n, op, ms, rss, cpu in self.samples:
-                f.write("%s,%d,%s,%.3f,%d,%.3f\n" % (key, n, op, ms, rss, cpu))
         with open(os.path.join(self.out, "results.csv"), "w") as f:
             f.write("n,op,subject,label,median_ms,min_ms,max_ms,samples,peak_rss_mib,median_cpu_ms,"
                     "x_floor_a,x_sql_migrate,durability\n")
@@ -651,6 +652,10 @@ def main():
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the generated work folder")
+    parser.add_argument("--large-repetitions", type=int, default=1,
+                        help="repetitions at N >= 10,000 (default 1: with 10,000 plugin files one "
+                             "repetition takes the runner many minutes)")
+    parser.add_argument("--verbose", action="store_true", help="print every measurement as it is taken")
     parser.add_argument("--nice", type=int, default=0,
                         help="run everything at this nice increment (negative needs root): on a shared "
                              "machine, -10 keeps other load from dominating the wall times")
@@ -668,12 +673,15 @@ def main():
             ", ".join(map(str, sizes)), ", ".join(sorted(bench.peers)) or "none",
             "yes" if bench.group_mode else "not in this runner"), flush=True)
         shutil.rmtree(bench.work, ignore_errors=True)
+        os.makedirs(bench.out, exist_ok=True)
+        with open(os.path.join(bench.out, "samples.csv"), "w") as f:
+            f.write("subject,n,op,ms,peak_rss_kib,cpu_ms\n")
         for n in sizes:
             # (repetitions, fast operations per repetition, repetitions of the peers)
             if args.quick:
                 cycles, fast, peer_cycles = 1, 2, 1
             elif n >= 10000:
-                cycles, fast, peer_cycles = 2, 3, 0
+                cycles, fast, peer_cycles = args.large_repetitions, 3, 0
             else:
                 cycles, fast, peer_cycles = 5, 2, 3
             bench.run_n(n, cycles, fast, peer_cycles)

@@ -2,7 +2,7 @@
 # The link-migration benchmark, one command (docs/benchmarks.md):
 #
 #   tests/bench/run.sh [--quick] [--out DIR] [--sizes 100,1000,10000] [--no-peers] [--keep]
-#                      [--nice N] [--build-dir DIR] [--no-build]
+#                      [--nice N] [--large-repetitions K] [--verbose] [--build-dir DIR] [--no-build]
 #
 # Configures and builds the benchmark's targets in the build folder (default
 # build-bench, Release), then runs bench.py: results in DIR (default
@@ -24,7 +24,8 @@ while [ $# -gt 0 ]; do
     --sizes) sizes="$2"; pass+=(--sizes "$2"); shift 2 ;;
     --no-build) build_it=0; shift ;;
     --quick) quick=1; pass+=(--quick); shift ;;
-    --no-peers|--keep) pass+=("$1"); shift ;;
+    --no-peers|--keep|--verbose) pass+=("$1"); shift ;;
+    --large-repetitions) pass+=("$1" "$2"); shift 2 ;;
     --nice) pass+=(--nice "$2"); shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
