@@ -1,0 +1,218 @@
+#include "subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace lm::safety {
+namespace {
+
+std::runtime_error SystemError(const std::string& what) {
+  return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+int OpenCapture(const std::filesystem::path& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw SystemError("cannot create " + path.string());
+  return fd;
+}
+
+// In the child between fork and exec: only async-signal-safe calls.
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv, const StartOptions& options, int out_fd, int err_fd) {
+  setpgid(0, 0);
+  if (options.gate_fd >= 0) {
+    if (options.gate_write_fd >= 0) close(options.gate_write_fd);
+    char byte;
+    while (true) {
+      ssize_t got = read(options.gate_fd, &byte, 1);
+      if (got == 0 || (got < 0 && errno != EINTR)) break;
+    }
+  }
+  if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
+  int null_fd = open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) _exit(126);
+  if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) _exit(126);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/lm-safety-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) throw SystemError("mkdtemp " + pattern);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("LM_SAFETY_KEEP_TEMP") != nullptr) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+StartGate::StartGate() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw SystemError("pipe2");
+  read_fd_ = fds[0];
+  write_fd_ = fds[1];
+}
+
+StartGate::~StartGate() {
+  Release();
+  if (read_fd_ >= 0) close(read_fd_);
+}
+
+void StartGate::Release() {
+  if (write_fd_ >= 0) close(std::exchange(write_fd_, -1));
+}
+
+StartOptions StartGate::Options() const {
+  StartOptions options;
+  options.gate_fd = read_fd_;
+  options.gate_write_fd = write_fd_;
+  return options;
+}
+
+std::string ProcessResult::Describe() const {
+  std::string text;
+  if (timed_out) {
+    text = "timed out (killed)";
+  } else if (signal != 0) {
+    text = std::string("killed by SIG") + (sigabbrev_np(signal) ? sigabbrev_np(signal) : "?");
+  } else {
+    text = "exit " + std::to_string(exit_code);
+  }
+  return text + " after " + std::to_string(elapsed.count()) + " ms\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
+}
+
+Process Process::Start(const std::vector<std::string>& argv, const std::filesystem::path& capture_dir,
+                       const StartOptions& options) {
+  static std::atomic<int> counter{0};
+  const std::string stem = "proc-" + std::to_string(++counter);
+  Process process;
+  process.out_path_ = capture_dir / (stem + ".out");
+  process.err_path_ = capture_dir / (stem + ".err");
+  const int out_fd = OpenCapture(process.out_path_);
+  const int err_fd = OpenCapture(process.err_path_);
+  process.started_ = Clock::now();
+  const pid_t pid = fork();
+  if (pid < 0) throw SystemError("fork");
+  if (pid == 0) ExecChild(argv, options, out_fd, err_fd);
+  close(out_fd);
+  close(err_fd);
+  setpgid(pid, pid);  // also in the parent: no race with a kill right after Start
+  process.pid_ = pid;
+  process.pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (process.pidfd_ < 0) throw SystemError("pidfd_open");
+  return process;
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::exchange(other.pidfd_, -1)),
+      reaped_(std::exchange(other.reaped_, true)),
+      started_(other.started_),
+      out_path_(std::move(other.out_path_)),
+      err_path_(std::move(other.err_path_)) {}
+
+Process::~Process() {
+  if (pid_ > 0 && !reaped_) KillGroup();
+  if (pidfd_ >= 0) close(pidfd_);
+}
+
+bool Process::Ended(milliseconds within) {
+  if (reaped_) return true;
+  pollfd ready{pidfd_, POLLIN, 0};
+  return poll(&ready, 1, static_cast<int>(within.count())) > 0;
+}
+
+ProcessResult Process::Finish(bool timed_out) {
+  // The group is killed while its leader is still unreaped, so the group id
+  // cannot belong to anyone else yet; then the leader is reaped, then every
+  // member that became our child (a worker orphaned by a killed runner, see
+  // EnableReaping), so nothing of the run is left writing to the store.
+  kill(-pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  const Clock::time_point ended = Clock::now();
+  int member_status;
+  while (waitpid(-pid_, &member_status, 0) > 0 || errno == EINTR) {
+  }
+  reaped_ = true;
+  ProcessResult result;
+  result.elapsed = std::chrono::duration_cast<milliseconds>(ended - started_);
+  result.timed_out = timed_out;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  result.out = ReadFile(out_path_);
+  result.err = ReadFile(err_path_);
+  return result;
+}
+
+ProcessResult Process::Wait(milliseconds timeout) {
+  if (reaped_) throw std::logic_error("Process::Wait: already waited for");
+  return Finish(/*timed_out=*/!Ended(timeout));
+}
+
+ProcessResult Process::KillGroup() {
+  if (reaped_) throw std::logic_error("Process::KillGroup: already waited for");
+  return Finish(/*timed_out=*/false);
+}
+
+std::string Process::CurrentOut() const { return ReadFile(out_path_); }
+
+void EnableReaping() {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw SystemError("prctl(PR_SET_CHILD_SUBREAPER)");
+}
+
+ProcessResult Run(const std::vector<std::string>& argv, const std::filesystem::path& capture_dir,
+                  milliseconds timeout) {
+  return Process::Start(argv, capture_dir).Wait(timeout);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> LinesWith(const std::string& text, const std::string& needle) {
+  std::vector<std::string> found;
+  for (std::string& line : Lines(text))
+    if (line.find(needle) != std::string::npos) found.push_back(std::move(line));
+  return found;
+}
+
+}  // namespace lm::safety

@@ -1,0 +1,152 @@
+// Running the real link-migration binary from tests: a child process in its
+// own process group (so a test can kill the runner and its worker together,
+// as a crashed machine would), stdout and stderr captured to files, the exit
+// code or signal returned; and a fresh temp folder per test.
+//
+// Everything here is bounded: Wait takes a deadline and kills the whole group
+// when it passes, and waiting is done on a pidfd, not by sleeping.
+#ifndef LINK_MIGRATION_TESTS_SAFETY_SUBPROCESS_H
+#define LINK_MIGRATION_TESTS_SAFETY_SUBPROCESS_H
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lm::safety {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A fresh folder under $TMPDIR (or /tmp), removed with its contents when the
+// object goes away (kept when LM_SAFETY_KEEP_TEMP is set, for debugging).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// How a finished child ended.
+struct ProcessResult {
+  int exit_code = -1;      // -1 when killed by a signal
+  int signal = 0;          // 0 when it exited
+  bool timed_out = false;  // Wait's deadline passed and the group was killed
+  std::string out;
+  std::string err;
+  milliseconds elapsed{0};  // from Start to the end of the wait
+
+  bool exited(int code) const { return signal == 0 && exit_code == code; }
+  // "exit 3" / "killed by SIGKILL" / "timed out", for assertion messages.
+  std::string Describe() const;
+};
+
+struct StartOptions {
+  // Read end of a pipe: the child blocks reading it (until EOF) after fork
+  // and before exec, so several children can be released at once by
+  // closing the write end (which the child closes first). -1: no gate.
+  int gate_fd = -1;
+  int gate_write_fd = -1;
+  // Working directory of the child; empty: the test's.
+  std::filesystem::path cwd;
+};
+
+// A shared start signal: children started with Options() wait, after fork
+// and before exec, until Release() (or the gate's destruction).
+class StartGate {
+ public:
+  StartGate();
+  ~StartGate();
+  StartGate(const StartGate&) = delete;
+  StartGate& operator=(const StartGate&) = delete;
+
+  StartOptions Options() const;
+  void Release();
+
+ private:
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+};
+
+// One child process. Destroying a Process that is still running kills its
+// group and reaps it, so no test leaves a runner behind.
+class Process {
+ public:
+  // argv[0] is the program's path. stdout/stderr go to files in `capture_dir`.
+  static Process Start(const std::vector<std::string>& argv, const std::filesystem::path& capture_dir,
+                       const StartOptions& options = {});
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&&) = delete;
+  Process(const Process&) = delete;
+  ~Process();
+
+  pid_t pid() const { return pid_; }
+
+  // Waits until the child ends or `timeout` passes (then reports
+  // timed_out). Either way anything left of its process group is killed and
+  // every member that became our child (see EnableReaping) is reaped.
+  ProcessResult Wait(milliseconds timeout);
+
+  // True when the child ends within `within` (a bounded wait on its pidfd,
+  // not a sleep); Wait or KillGroup then reaps it.
+  bool Ended(milliseconds within = milliseconds(0));
+
+  // SIGKILLs the child's whole process group (runner and worker) and waits
+  // until every member is gone, so nothing writes to the store afterwards.
+  ProcessResult KillGroup();
+
+  // What the child has written so far.
+  std::string CurrentOut() const;
+
+ private:
+  Process() = default;
+  ProcessResult Finish(bool timed_out);
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  bool reaped_ = false;
+  Clock::time_point started_;
+  std::filesystem::path out_path_, err_path_;
+};
+
+// Makes this process the subreaper of its descendants, so the worker of a
+// killed runner becomes our child and can be waited for. Call once, early.
+void EnableReaping();
+
+// Starts and waits: the usual way to run one command.
+ProcessResult Run(const std::vector<std::string>& argv, const std::filesystem::path& capture_dir,
+                  milliseconds timeout = milliseconds(60000));
+
+// Polls `done` every `step` until it is true or `timeout` passes; returns
+// its last value. The only waiting the tests do besides Wait.
+template <class Predicate>
+bool PollUntil(Predicate done, milliseconds timeout, milliseconds step = milliseconds(5)) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(step);
+  }
+}
+
+std::string ReadFile(const std::filesystem::path& path);
+void WriteFile(const std::filesystem::path& path, const std::string& text);
+std::vector<std::string> Lines(const std::string& text);
+
+// The lines of `text` that contain `needle`.
+std::vector<std::string> LinesWith(const std::string& text, const std::string& needle);
+
+}  // namespace lm::safety
+
+#endif  // LINK_MIGRATION_TESTS_SAFETY_SUBPROCESS_H
