@@ -125,18 +125,21 @@ Status Executor::RunStep(const PlannedStep& step) {
   return Status::Error(ErrorKind::kMigrationFailed, message);
 }
 
+// The event goes first: on a store without transactions the two are separate
+// writes, and a run killed between them must leave the history saying the
+// step finished (the record still says running, so the next run stops for a
+// human), never an applied record the history knows nothing of.
 Status Executor::RecordSuccess(const PlannedStep& step, const StepOutcome& outcome) {
+  const std::string detail = outcome.changelog_path.empty() ? "" : "changelog " + outcome.changelog_path;
   if (step.direction == Direction::kUp) {
+    LM_RETURN_IF_ERROR(store_.AppendEvent(MakeEvent(step, LM_EVENT_APPLY, outcome.duration_ms, detail)));
     Record record = MakeRecord(step, VersionState::kApplied);
     record.duration_ms = outcome.duration_ms;
     record.changelog_path = outcome.changelog_path;
-    LM_RETURN_IF_ERROR(store_.PutRecord(record));
-    return store_.AppendEvent(MakeEvent(step, LM_EVENT_APPLY, outcome.duration_ms,
-                                        outcome.changelog_path.empty() ? "" : "changelog " + outcome.changelog_path));
+    return store_.PutRecord(record);
   }
-  LM_RETURN_IF_ERROR(store_.DeleteRecord(step.migration->version));
-  return store_.AppendEvent(MakeEvent(step, LM_EVENT_REVERT, outcome.duration_ms,
-                                      outcome.changelog_path.empty() ? "" : "changelog " + outcome.changelog_path));
+  LM_RETURN_IF_ERROR(store_.AppendEvent(MakeEvent(step, LM_EVENT_REVERT, outcome.duration_ms, detail)));
+  return store_.DeleteRecord(step.migration->version);
 }
 
 Status Executor::RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome) {
