@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <map>
 #include <set>
 
 #include "library_file.h"
@@ -150,22 +151,24 @@ Status Catalog::Load(const std::vector<int64_t>& versions) {
     const Migration* migration = Find(version);
     if (migration != nullptr && !migration->loaded()) files.insert(migration->file);
   }
+  // Each file's migrations, found in one pass rather than one per file.
+  std::map<std::filesystem::path, std::vector<Migration*>> held;
+  for (Migration& known : migrations_)
+    if (files.count(known.file)) held[known.file].push_back(&known);
   TrustChecker trust(trust_);
   for (const std::filesystem::path& file : files) {
     std::vector<Migration> described;
     LM_RETURN_IF_ERROR(LoadAndRead(file, trust, &described));
-    size_t expected = 0;
-    for (Migration& known : migrations_) {
-      if (known.file != file) continue;
-      ++expected;
+    const std::vector<Migration*>& expected = held[file];
+    for (Migration* known : expected) {
       auto match = std::find_if(described.begin(), described.end(),
-                                [&](const Migration& m) { return m.version == known.version; });
-      if (match == described.end() || !SameMetadata(*match, known))
+                                [&](const Migration& m) { return m.version == known->version; });
+      if (match == described.end() || !SameMetadata(*match, *known))
         return PluginError(file, "its lm_meta section disagrees with its descriptor for version " +
-                                     std::to_string(known.version) + ": damaged or tampered plugin");
-      known = std::move(*match);
+                                     std::to_string(known->version) + ": damaged or tampered plugin");
+      *known = std::move(*match);
     }
-    if (described.size() != expected)
+    if (described.size() != expected.size())
       return PluginError(file, "its descriptors list migrations its lm_meta section does not: damaged plugin");
   }
   return Status::Ok();

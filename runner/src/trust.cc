@@ -49,7 +49,8 @@ Status CheckOne(const fs::path& path, const fs::path& plugin, bool sticky_ok) {
                              std::to_string(info.st_uid) + ", not by you (uid " + std::to_string(me) +
                              ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
   const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
-  const mode_t risky = S_IWOTH | (IsPrivateGroup(info.st_gid) ? 0 : S_IWGRP);
+  // The group lookup reads /etc/group: only worth it when the group may write.
+  const mode_t risky = S_IWOTH | ((info.st_mode & S_IWGRP) && !IsPrivateGroup(info.st_gid) ? S_IWGRP : 0);
   if ((info.st_mode & risky) && !(sticky_ok && sticky_folder)) {
     // A shared sticky folder such as /tmp is meant to stay writable: the fix
     // is to move the plugin, not to change the folder.
