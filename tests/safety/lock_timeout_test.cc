@@ -66,7 +66,8 @@ TEST_P(LockTimeoutTest, SecondRunnerGivesUpNamingTheHolder) {
   EXPECT_EQ(holder_pids.count(std::stoi(pid[1])), 1u)
       << "named pid " << pid[1] << "; the holder is " << holder.pid() << " (and its worker)\n"
       << second.err;
-  std::cout << "[ holder   ] the message names pid " << pid[1] << ": the "
+  std::cout << "[ holder   ] gave up after " << second.elapsed.count()
+            << " ms (a status run: " << baseline.elapsed.count() << " ms); the message names pid " << pid[1] << ", the "
             << (std::stoi(pid[1]) == holder.pid() ? "runner started by the test" : "runner's worker") << std::endl;
   EXPECT_EQ(LinesWith(second.err, "link-migration: error: ").size(), 1u) << second.err;
   EXPECT_TRUE(ws.Ledger().empty()) << "the second runner ran a step";
