@@ -38,19 +38,18 @@ Status Engine::Mark(int64_t version, bool applied, Reporter& reporter) {
 
   const RunIdentity identity = Identity();
   const std::string now = FormatUtc(options_.environment->Now());
-  if (applied) {
-    Record record = AppliedRecord(*migration, identity, now);
-    std::vector<Record> records;
-    LM_RETURN_IF_ERROR(store->ListRecords(&records));
-    for (const Record& earlier : records)
-      if (earlier.version == version) record.attempts = earlier.attempts;  // the attempts stay counted
-    LM_RETURN_IF_ERROR(store->PutRecord(record));
-  } else {
-    LM_RETURN_IF_ERROR(store->DeleteRecord(version));
-  }
-  return store->AppendEvent(Event{version, applied ? LM_EVENT_MARK_APPLIED : LM_EVENT_MARK_PENDING,
-                                  migration ? migration->name : "", now, identity.applied_by, 0, "marked by hand",
-                                  run_id_});
+  // The event first, as for a step: on a store without transactions a kill
+  // between the two writes must not leave a change the history cannot explain.
+  LM_RETURN_IF_ERROR(store->AppendEvent(Event{version, applied ? LM_EVENT_MARK_APPLIED : LM_EVENT_MARK_PENDING,
+                                              migration ? migration->name : "", now, identity.applied_by, 0,
+                                              "marked by hand", run_id_}));
+  if (!applied) return store->DeleteRecord(version);
+  Record record = AppliedRecord(*migration, identity, now);
+  std::vector<Record> records;
+  LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  for (const Record& earlier : records)
+    if (earlier.version == version) record.attempts = earlier.attempts;  // the attempts stay counted
+  return store->PutRecord(record);
 }
 
 Status Engine::Baseline(int64_t version, Reporter& reporter) {
