@@ -149,16 +149,16 @@ Status Engine::RecordDeath(const PlannedStep& step, const std::string& reason) {
 
   const RunIdentity identity = Identity();
   const Environment& env = *options_.environment;
-  if (running || step.direction == Direction::kUp) {
-    Record record = NewRecord(step, running ? VersionState::kFailedPartial : VersionState::kFailedRolledBack,
-                              identity, env);
-    record.error = reason;
-    LM_RETURN_IF_ERROR(store->PutRecord(record));
-  }
-  return store->AppendEvent(NewEvent(step, LM_EVENT_FAIL, 0,
-                                     std::string(DirectionName(step.direction)) + ": " + reason +
-                                         (running ? " (not rolled back)" : " (rolled back)"),
-                                     identity, env));
+  // Event first, as for a step.
+  LM_RETURN_IF_ERROR(store->AppendEvent(NewEvent(step, LM_EVENT_FAIL, 0,
+                                                 std::string(DirectionName(step.direction)) + ": " + reason +
+                                                     (running ? " (not rolled back)" : " (rolled back)"),
+                                                 identity, env)));
+  if (!running && step.direction == Direction::kDown) return Status::Ok();
+  Record record =
+      NewRecord(step, running ? VersionState::kFailedPartial : VersionState::kFailedRolledBack, identity, env);
+  record.error = reason;
+  return store->PutRecord(record);
 }
 
 Status Engine::GetStatus(StatusReport* report) {

@@ -142,19 +142,19 @@ Status Executor::RecordSuccess(const PlannedStep& step, const StepOutcome& outco
   return store_.DeleteRecord(step.migration->version);
 }
 
+// Event first, as in RecordSuccess.
 Status Executor::RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome) {
   if (!store_.capabilities().full_records) return Status::Ok();
-  // A reverted step that rolled back leaves the version applied, as it was.
-  if (!(rolled_back && step.direction == Direction::kDown)) {
-    Record record = MakeRecord(step, rolled_back ? VersionState::kFailedRolledBack : VersionState::kFailedPartial);
-    record.duration_ms = outcome.duration_ms;
-    record.error = outcome.error;
-    record.changelog_path = outcome.changelog_path;
-    LM_RETURN_IF_ERROR(store_.PutRecord(record));
-  }
   std::string detail = std::string(DirectionName(step.direction)) + ": " + outcome.error +
                        (rolled_back ? " (rolled back)" : " (not rolled back)");
-  return store_.AppendEvent(MakeEvent(step, LM_EVENT_FAIL, outcome.duration_ms, detail));
+  LM_RETURN_IF_ERROR(store_.AppendEvent(MakeEvent(step, LM_EVENT_FAIL, outcome.duration_ms, detail)));
+  // A reverted step that rolled back leaves the version applied, as it was.
+  if (rolled_back && step.direction == Direction::kDown) return Status::Ok();
+  Record record = MakeRecord(step, rolled_back ? VersionState::kFailedRolledBack : VersionState::kFailedPartial);
+  record.duration_ms = outcome.duration_ms;
+  record.error = outcome.error;
+  record.changelog_path = outcome.changelog_path;
+  return store_.PutRecord(record);
 }
 
 }  // namespace lm
