@@ -55,8 +55,10 @@ json ManifestJson(const BundleManifest& manifest) {
           {"files", files}};
 }
 
+}  // namespace
+
 // Strict: a manifest is what tools produce, so anything unexpected is an error.
-Status ParseManifest(const fs::path& bundle, const std::string& bytes, BundleManifest* manifest) {
+Status ParseBundleManifest(const fs::path& bundle, const std::string& bytes, BundleManifest* manifest) {
   json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (!root.is_object()) return BundleError(bundle, std::string(kManifestName) + " is not a JSON object");
   try {
@@ -84,6 +86,8 @@ Status ParseManifest(const fs::path& bundle, const std::string& bytes, BundleMan
   }
   return Status::Ok();
 }
+
+namespace {
 
 std::vector<BundleSignature> ParseSignatures(const std::string& bytes, const std::string& manifest_bytes) {
   std::vector<BundleSignature> signatures;
@@ -144,7 +148,7 @@ Status ReadBundle(const fs::path& path, const BundlePolicy& policy, Bundle* bund
   *bundle = Bundle{};
   bundle->path = path;
   bundle->manifest_bytes = members.front().bytes;
-  LM_RETURN_IF_ERROR(ParseManifest(path, bundle->manifest_bytes, &bundle->manifest));
+  LM_RETURN_IF_ERROR(ParseBundleManifest(path, bundle->manifest_bytes, &bundle->manifest));
   BundleManifest& manifest = bundle->manifest;
   if (manifest.abi != LM_ABI_VERSION)
     return BundleError(path, "built for plugin ABI " + std::to_string(manifest.abi) + ", this runner supports ABI " +

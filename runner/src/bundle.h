@@ -73,6 +73,11 @@ struct BundlePolicy {
 // Nothing in the bundle is loaded or run.
 Status ReadBundle(const std::filesystem::path& path, const BundlePolicy& policy, Bundle* bundle);
 
+// Parses a manifest's bytes (`bundle` is named in messages). Strict: a
+// missing key, a wrong type or an unknown format is an error. ReadBundle
+// calls it; it is separate so that it can be fuzzed without a tar around it.
+Status ParseBundleManifest(const std::filesystem::path& bundle, const std::string& bytes, BundleManifest* manifest);
+
 // Writes a bundle of `plugins` (files on disk) described by `manifest`
 // (name, version; files are filled in here: their migrations must already be
 // set, in the same order as `plugins`).
