@@ -87,6 +87,10 @@ const CorruptCase kCorruptCases[] = {
     {"Garbage", "this is not json at all", "not valid JSON"},
     {"Empty", "", "not valid JSON"},
     {"Truncated", R"({"format": "link-migration-versions", "format_version": 1, "rec)", "not valid JSON"},
+    // Found by the json_file fuzz target: once an uncaught exception.
+    {"NumberTooLargeForADouble",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 1e400}], "events": []})",
+     "not valid JSON: number overflow parsing '1e400'"},
     {"TopLevelArray", "[1, 2, 3]", "must be an object"},
     {"FutureFormatVersion",
      R"({"format": "link-migration-versions", "format_version": 2, "records": [], "events": []})",
@@ -293,6 +297,7 @@ INSTANTIATE_TEST_SUITE_P(
                     OptionsCase{"Number", R"({"path": 5})", "option \"path\" must be a string, got number 5"},
                     OptionsCase{"Unknown", R"({"path": "v.json", "pth": 1})", "option \"pth\" is unknown"},
                     OptionsCase{"NotJson", R"({"path": )", "options are not valid JSON"},
+                    OptionsCase{"NumberTooLarge", R"({"path": 1e400})", "options are not valid JSON"},
                     OptionsCase{"NotObject", R"(["v.json"])", "must be a JSON object, got array"}),
     [](const testing::TestParamInfo<OptionsCase>& info) { return std::string(info.param.name); });
 

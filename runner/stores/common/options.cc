@@ -11,7 +11,7 @@ Status Options::Parse(std::string_view store, const char* json, std::initializer
   nlohmann::json parsed;
   try {
     parsed = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     return Status::Error(out->store_ + " store options are not valid JSON (" + e.what() + ")");
   }
   if (!parsed.is_object()) {

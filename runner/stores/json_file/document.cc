@@ -158,8 +158,9 @@ Status ParseDocument(const std::string& path, std::string_view text, Document* o
   json top;
   try {
     top = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double (1e400) is an
+    // out_of_range. Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     std::string what = e.what();
     if (auto end = what.find("] "); what.rfind("[json.exception", 0) == 0 && end != std::string::npos) {
       what = what.substr(end + 2);
