@@ -28,7 +28,9 @@ target_compile_definitions(link_migration_engine PRIVATE LM_RUNNER_VERSION="${PR
 
 file(RELATIVE_PATH LM_STORE_DIR_FROM_BIN
   "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}" "${CMAKE_INSTALL_PREFIX}/${LM_STORE_SUBDIR}")
-add_executable(link-migration src/main.cc src/cli.cc src/human_reporter.cc src/json_reporter.cc)
+add_executable(link-migration src/main.cc src/cli.cc src/cli_bundle.cc src/cli_commands.cc src/cli_io.cc
+  src/cli_new.cc src/cli_options.cc src/completion.cc src/human_reporter.cc src/json_reporter.cc src/palette.cc
+  src/scaffold.cc src/text_table.cc)
 target_link_libraries(link-migration PRIVATE link_migration_engine Boost::program_options)
 target_compile_definitions(link-migration PRIVATE
   LM_STORE_DIR_FROM_BIN="${LM_STORE_DIR_FROM_BIN}" LM_RUNNER_VERSION="${PROJECT_VERSION}")

@@ -66,6 +66,7 @@ void JsonReporter::StepFinished(const PlannedStep& step, const StepOutcome& outc
 }
 
 void JsonReporter::Finish(const Status& status, std::FILE* out) {
+  document_["schema_version"] = kJsonSchemaVersion;
   document_["ok"] = status.ok();
   document_["exit_code"] = status.exit_code();
   if (!status.ok()) document_["error"] = status.message();

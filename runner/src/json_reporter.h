@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli_io.h"
 #include "reporter.h"
 #include "status.h"
 

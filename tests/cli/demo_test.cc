@@ -22,8 +22,8 @@ class DemoTest : public CliTest {
 TEST_F(DemoTest, UpToFourRefusedThenToSeven) {
   CliResult result = Run({"up"});
   LM_EXPECT_OK(result);
-  EXPECT_THAT(result.out, HasSubstr("Migrating sqlite from version 0 to 9 in 9 steps.\n[1/9] up 1 create_catalog\n"));
-  EXPECT_THAT(result.out, HasSubstr("[9/9] up 9 create_report_author_titles\n"));
+  EXPECT_THAT(result.out, HasSubstr("Migrating sqlite from version 0 to 9 in 9 steps.\n[1/9] applying 1 create_catalog ..."));
+  EXPECT_THAT(result.out, HasSubstr("[9/9] applying 9 create_report_author_titles ..."));
   EXPECT_THAT(result.out, HasSubstr("    | backfill: 6 book(s) now priced in EUR\n"));
   EXPECT_TRUE(fs::exists(dir_ / "demo.db"));
   EXPECT_EQ(Run({"-v"}).out, "9\n");
@@ -34,8 +34,8 @@ TEST_F(DemoTest, UpToFourRefusedThenToSeven) {
   result = Run({"--to=7"});
   LM_EXPECT_OK(result);
   EXPECT_THAT(result.out, HasSubstr("Migrating sqlite from version 9 to 7 in 2 steps.\n"
-                                    "[1/2] down 9 create_report_author_titles\n"));
-  EXPECT_THAT(result.out, HasSubstr("[2/2] down 8 create_report_catalog_value\n"));
+                                    "[1/2] reverting 9 create_report_author_titles ..."));
+  EXPECT_THAT(result.out, HasSubstr("[2/2] reverting 8 create_report_catalog_value ..."));
   EXPECT_EQ(Run({"current"}).out, "7\n");
   EXPECT_THAT(Run({"status"}).out, ::testing::ContainsRegex("\n +8  pending +create_report_catalog_value"));
 }

@@ -84,7 +84,7 @@ TEST_F(ExitCodeTest, ConfigBadJson) {
 
 TEST_F(ExitCodeTest, ConfigUnknownKey) {
   WriteFile(ConfigFile(), R"({"migrations": "migrations", "stor": {"plugin": "sqlite"}})");
-  LM_EXPECT_ERROR(Run({"status"}), 3, "key 'stor': unknown key (did you mean 'store'?)");
+  LM_EXPECT_ERROR(Run({"status"}), 3, "$.stor: unknown key (did you mean 'store'?)");
 }
 
 TEST_F(ExitCodeTest, ConfigUnknownStore) {
@@ -164,7 +164,7 @@ TEST_F(ExitCodeTest, NeedsRepairMarkPendingReruns) {
   LM_EXPECT_OK(Run({"mark-pending", "33"}));
   CliResult result = Run({"up"});
   LM_EXPECT_OK(result);
-  EXPECT_THAT(result.out, HasSubstr("[1/1] up 33 no_transaction_33"));
+  EXPECT_THAT(result.out, HasSubstr("[1/1] applying 33 no_transaction_33 ..."));
   EXPECT_EQ(ReadLedger(dir_ / "ledger.db"), (std::set<int64_t>{1, 2, 33}));
 }
 

@@ -58,7 +58,7 @@ TEST_P(CrashIsolationTest, ReportedRecordedAndUnlocked) {
     EXPECT_LT(run.elapsed, milliseconds(10000)) << "the hang was not cut at 1000 ms";
   }
   // Version 1 went through; version 2's output before it died is shown.
-  EXPECT_NE(run.out.find("[1/2] up 1 before_the_crash"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("[1/2] applying 1 before_the_crash"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("\n    | printed by version 2 before it dies\n"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("\n    logged by version 2 before it dies\n"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("    FAILED after "), std::string::npos) << run.out;

@@ -116,11 +116,11 @@ class CrashTortureTest : public testing::TestWithParam<StoreKind> {
     ++(done ? marked_applied_ : marked_pending_);
   }
 
-  // The step headings ("[3/97] up 4 ledger_4") a run has printed.
+  // The step headings ("[3/97] applying 4 ledger_4 ...") a run has printed.
   static int64_t StepsStarted(const std::string& out) {
     int64_t count = 0;
     for (const std::string& line : Lines(out))
-      count += !line.empty() && line[0] == '[' && line.find("] up ") != std::string::npos;
+      count += !line.empty() && line[0] == '[' && line.find("] applying ") != std::string::npos;
     return count;
   }
 

@@ -95,7 +95,7 @@ TEST_P(DriftTest, OutOfOrderThenAllowed) {
 
   ProcessResult up = ws_->Cli({"up", "--allow-out-of-order"});
   EXPECT_TRUE(up.exited(0)) << up.Describe();
-  EXPECT_NE(up.out.find("[1/1] up 15 drift_15"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("[1/1] applying 15 drift_15"), std::string::npos) << up.out;
   EXPECT_EQ(ws_->Ledger(), (std::vector<int64_t>{10, 20, 30, 15}));
   EXPECT_EQ(ws_->States()[15], "applied");
   ExpectValid();
