@@ -182,8 +182,10 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
     LM_RETURN_IF_ERROR(source.is_bundle ? ReadBundleFile(source.path, trust, bundle_policy, &migrations)
                                         : ReadPluginFile(source.path, trust, &migrations));
   }
-  std::stable_sort(migrations.begin(), migrations.end(),
-                   [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  // Files named after their versions arrive in order: then there is nothing to move.
+  auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };
+  if (!std::is_sorted(migrations.begin(), migrations.end(), by_version))
+    std::stable_sort(migrations.begin(), migrations.end(), by_version);
   for (size_t i = 1; i < migrations.size(); ++i) {
     const Migration& first = migrations[i - 1];
     const Migration& second = migrations[i];

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "status.h"
@@ -15,7 +16,7 @@ const std::string& PluginSuffix();
 
 // True for names a copy in progress or an editor leaves behind, and hidden
 // files: ".*", "*~", "*.tmp", "*.part". Such files are never loaded.
-bool IsIgnoredName(const std::string& file_name);
+bool IsIgnoredName(std::string_view file_name);
 
 struct MigrationSource {
   std::filesystem::path path;

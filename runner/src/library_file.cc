@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace lm {
@@ -55,6 +57,54 @@ bool ReadAt(int fd, uint64_t offset, void* into, size_t size) {
   return true;
 }
 
+// A library file read in as few system calls as its layout allows: status
+// reads a thousand of these. A small file is read whole; a large one keeps
+// its head (ELF and program headers) and its tail (the section table, with
+// the section names just before it, where linkers put them).
+class LibraryReader {
+ public:
+  static constexpr uint64_t kWholeFileLimit = 64 * 1024;
+  static constexpr uint64_t kHeadBytes = 4 * 1024;
+  static constexpr uint64_t kTailBytes = 16 * 1024;
+
+  LibraryReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+
+  bool Prefetch() {
+    if (size_ <= kWholeFileLimit) return Fill(0, size_, &head_);
+    return Fill(0, kHeadBytes, &head_) && Fill(size_ - kTailBytes, kTailBytes, &tail_);
+  }
+
+  // The caller has checked that [offset, offset + size) lies in the file.
+  bool Read(uint64_t offset, void* into, size_t size) const {
+    for (const Window* window : {&head_, &tail_}) {
+      if (offset >= window->at && offset - window->at <= window->size &&
+          size <= window->size - (offset - window->at)) {
+        std::memcpy(into, window->bytes.get() + (offset - window->at), size);
+        return true;
+      }
+    }
+    return ReadAt(fd_, offset, into, size);
+  }
+
+ private:
+  struct Window {
+    std::unique_ptr<char[]> bytes;  // not zero-filled first: the read fills it
+    uint64_t at = 0;
+    uint64_t size = 0;
+  };
+
+  bool Fill(uint64_t at, uint64_t size, Window* window) const {
+    window->bytes.reset(new char[size]);
+    window->at = at;
+    window->size = size;
+    return ReadAt(fd_, at, window->bytes.get(), size);
+  }
+
+  int fd_;
+  uint64_t size_;
+  Window head_, tail_;
+};
+
 // Closes the descriptor on every path out.
 struct FileCloser {
   int fd;
@@ -65,20 +115,20 @@ struct FileCloser {
 
 // The records of the lm_meta section, when there is one. Records are
 // found by their magic, so alignment padding between them does no harm.
-void ReadMeta(int fd, const Ehdr& header, uint64_t size, LibraryFileInfo* info) {
+void ReadMeta(const LibraryReader& file, const Ehdr& header, uint64_t size, LibraryFileInfo* info) {
   if (header.e_shnum == 0 || header.e_shentsize != sizeof(Shdr) || header.e_shstrndx >= header.e_shnum) return;
   std::vector<Shdr> sections(header.e_shnum);
-  if (!ReadAt(fd, header.e_shoff, sections.data(), sections.size() * sizeof(Shdr))) return;
+  if (!file.Read(header.e_shoff, sections.data(), sections.size() * sizeof(Shdr))) return;
   const Shdr& names = sections[header.e_shstrndx];
   if (!Ends(names.sh_offset, names.sh_size, size) || names.sh_size > (1u << 20)) return;
   std::string name_table(names.sh_size, '\0');
-  if (!ReadAt(fd, names.sh_offset, name_table.data(), name_table.size())) return;
+  if (!file.Read(names.sh_offset, name_table.data(), name_table.size())) return;
   for (const Shdr& section : sections) {
     if (section.sh_name >= name_table.size() || std::strcmp(name_table.c_str() + section.sh_name, LM_META_SECTION) != 0)
       continue;
     if (section.sh_type != SHT_PROGBITS || !Ends(section.sh_offset, section.sh_size, size)) return;
     std::string bytes(section.sh_size, '\0');
-    if (!ReadAt(fd, section.sh_offset, bytes.data(), bytes.size())) return;
+    if (!file.Read(section.sh_offset, bytes.data(), bytes.size())) return;
     for (size_t at = 0; at + sizeof(lm_meta_record) <= bytes.size();) {
       lm_meta_record record;
       std::memcpy(&record, bytes.data() + at, sizeof(record));
@@ -106,7 +156,8 @@ std::string InspectLibraryFile(const std::filesystem::path& path, LibraryFileInf
   const uint64_t size = static_cast<uint64_t>(status.st_size);
   Ehdr header{};
   if (size < sizeof(header)) return "not a shared library (only " + std::to_string(size) + " bytes)";
-  if (!ReadAt(file.fd, 0, &header, sizeof(header))) return "cannot read the file header";
+  LibraryReader reader(file.fd, size);
+  if (!reader.Prefetch() || !reader.Read(0, &header, sizeof(header))) return "cannot read the file header";
   if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) return "not a shared library (no ELF header)";
   if (header.e_ident[EI_CLASS] != kThisClass) return "built for another word size (32/64-bit)";
   if (header.e_type != ET_DYN) return "an ELF file, but not a shared library";
@@ -119,14 +170,14 @@ std::string InspectLibraryFile(const std::filesystem::path& path, LibraryFileInf
            std::to_string(header.e_shoff + uint64_t{header.e_shnum} * header.e_shentsize);
 
   std::vector<Phdr> segments(header.e_phnum);
-  if (!ReadAt(file.fd, header.e_phoff, segments.data(), segments.size() * sizeof(Phdr)))
+  if (!reader.Read(header.e_phoff, segments.data(), segments.size() * sizeof(Phdr)))
     return "cannot read the program headers";
   for (const Phdr& segment : segments) {
     if (segment.p_type == PT_LOAD && !Ends(segment.p_offset, segment.p_filesz, size))
       return "truncated: the file has " + std::to_string(size) + " bytes, a segment ends at byte " +
              std::to_string(segment.p_offset + segment.p_filesz);
   }
-  if (info != nullptr) ReadMeta(file.fd, header, size, info);
+  if (info != nullptr) ReadMeta(reader, header, size, info);
   return "";
 }
 

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 namespace lm {
@@ -34,15 +36,11 @@ bool IsPrivateGroup(gid_t gid) {
   return true;
 }
 
-// One path: owned by us or root, and not writable by others unless it is a
-// sticky folder (where others cannot replace what we own).
+// One path, from its stat: owned by us or root, and not writable by others
+// unless it is a sticky folder (where others cannot replace what we own).
 // `sticky_ok`: for folders above the plugin's own; anyone may add files to
 // the plugin's folder itself only if they could be loaded, so it never is.
-Status CheckOne(const fs::path& path, const fs::path& plugin, bool sticky_ok) {
-  struct stat info {};
-  if (stat(path.c_str(), &info) != 0)
-    return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin.string());
-  const uid_t me = geteuid();
+Status CheckStat(const struct stat& info, uid_t me, const fs::path& path, const fs::path& plugin, bool sticky_ok) {
   if (info.st_uid != me && info.st_uid != 0)
     return Status::Error(ErrorKind::kPluginLoad,
                          "refusing " + plugin.string() + ": " + path.string() + " is owned by uid " +
@@ -64,6 +62,13 @@ Status CheckOne(const fs::path& path, const fs::path& plugin, bool sticky_ok) {
   return Status::Ok();
 }
 
+Status CheckOne(const fs::path& path, uid_t me, const fs::path& plugin, bool sticky_ok) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0)
+    return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin.string());
+  return CheckStat(info, me, path, plugin, sticky_ok);
+}
+
 }  // namespace
 
 Status Sha256File(const fs::path& file, std::string* hex) {
@@ -83,33 +88,59 @@ Status Sha256File(const fs::path& file, std::string* hex) {
   return Status::Ok();
 }
 
+TrustChecker::TrustChecker(TrustPolicy policy) : policy_(std::move(policy)), me_(geteuid()) {}
+
 Status TrustChecker::CheckFolders(const fs::path& folder, const fs::path& file) {
-  if (trusted_.count(folder)) return Status::Ok();
+  if (trusted_folders_.count(folder.native())) return Status::Ok();
   // The plugin's own folder gets no sticky-bit leniency: anyone who can add
   // a file there can add a plugin.
-  LM_RETURN_IF_ERROR(CheckOne(folder, file, /*sticky_ok=*/false));
+  LM_RETURN_IF_ERROR(CheckOne(folder, me_, file, /*sticky_ok=*/false));
   for (fs::path above = folder.parent_path(); !above.empty(); above = above.parent_path()) {
-    if (!trusted_.count(above)) {
-      LM_RETURN_IF_ERROR(CheckOne(above, file, /*sticky_ok=*/true));
-      trusted_.insert(above);
+    if (!trusted_above_.count(above.native())) {
+      LM_RETURN_IF_ERROR(CheckOne(above, me_, file, /*sticky_ok=*/true));
+      trusted_above_.insert(above.native());
     }
     if (above == above.root_path()) break;
   }
-  trusted_.insert(folder);
+  trusted_folders_.insert(folder.native());
+  return Status::Ok();
+}
+
+// The real path of `file` and its stat. Resolving a whole path costs a
+// readlink per component, so only a file that is itself a link gets that;
+// a plain file's real folder is resolved once for all its neighbours.
+Status TrustChecker::Resolve(const fs::path& file, fs::path* real, struct stat* info) {
+  auto unresolvable = [&file](const std::string& why) {
+    return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + why);
+  };
+  if (lstat(file.c_str(), info) != 0) return unresolvable(std::strerror(errno));
+  std::error_code error;
+  if (S_ISLNK(info->st_mode)) {
+    *real = fs::canonical(file, error);
+    if (error) return unresolvable(error.message());
+    if (stat(real->c_str(), info) != 0) return unresolvable(std::strerror(errno));
+    return Status::Ok();
+  }
+  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  auto known = real_folders_.find(folder.native());
+  if (known == real_folders_.end()) {
+    fs::path resolved = fs::canonical(folder, error);
+    if (error) return unresolvable(error.message());
+    known = real_folders_.emplace(folder.native(), std::move(resolved)).first;
+  }
+  *real = known->second / file.filename();
   return Status::Ok();
 }
 
 Status TrustChecker::Check(const fs::path& file) {
-  if (policy_.check_permissions) {
+  if (policy_.check_permissions && !trusted_files_.count(file.native())) {
     // The real file and folders, not the links that lead there.
-    std::error_code error;
-    const fs::path real = fs::canonical(file, error);
-    if (error) return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + error.message());
-    if (!trusted_.count(real)) {
-      LM_RETURN_IF_ERROR(CheckOne(real, file, /*sticky_ok=*/false));
-      LM_RETURN_IF_ERROR(CheckFolders(real.parent_path(), file));
-      if (policy_.allowed_sha256.empty()) trusted_.insert(real);
-    }
+    fs::path real;
+    struct stat info {};
+    LM_RETURN_IF_ERROR(Resolve(file, &real, &info));
+    LM_RETURN_IF_ERROR(CheckStat(info, me_, real, file, /*sticky_ok=*/false));
+    LM_RETURN_IF_ERROR(CheckFolders(real.parent_path(), file));
+    if (policy_.allowed_sha256.empty()) trusted_files_.insert(file.native());
   }
   if (!policy_.allowed_sha256.empty()) {
     std::string digest;

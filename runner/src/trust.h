@@ -4,9 +4,13 @@
 #ifndef LINK_MIGRATION_RUNNER_TRUST_H
 #define LINK_MIGRATION_RUNNER_TRUST_H
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "status.h"
 
@@ -28,7 +32,7 @@ struct TrustPolicy {
 // Applies a policy to many files, checking each folder once.
 class TrustChecker {
  public:
-  explicit TrustChecker(TrustPolicy policy) : policy_(std::move(policy)) {}
+  explicit TrustChecker(TrustPolicy policy);
 
   const TrustPolicy& policy() const { return policy_; }
   // OK when `file` may be loaded; otherwise the reason and the fix (kind
@@ -36,10 +40,17 @@ class TrustChecker {
   Status Check(const std::filesystem::path& file);
 
  private:
+  Status Resolve(const std::filesystem::path& file, std::filesystem::path* real, struct stat* info);
   Status CheckFolders(const std::filesystem::path& folder, const std::filesystem::path& file);
 
   TrustPolicy policy_;
-  std::set<std::filesystem::path> trusted_;  // files and folders already checked
+  uid_t me_;
+  // What was already checked, by path as given (files, folders) or real
+  // (folders above); strings, since comparing paths goes component by component.
+  std::unordered_set<std::string> trusted_files_;
+  std::unordered_set<std::string> trusted_folders_;
+  std::unordered_set<std::string> trusted_above_;
+  std::unordered_map<std::string, std::filesystem::path> real_folders_;
 };
 
 // One file, with a checker of its own.
