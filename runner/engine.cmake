@@ -1,13 +1,23 @@
 # The engine library (everything but main) and the link-migration executable.
+
+# docs/conf.schema.json compiled in, so the schema the runner enforces is the
+# one the docs publish; editing it re-runs CMake.
+file(READ "${PROJECT_SOURCE_DIR}/docs/conf.schema.json" LM_CONFIG_SCHEMA_TEXT)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/docs/conf.schema.json")
+set(LM_CONFIG_SCHEMA_CC "${CMAKE_CURRENT_BINARY_DIR}/config_schema_text.cc")
+configure_file(src/config_schema_text.cc.in "${LM_CONFIG_SCHEMA_CC}" @ONLY)
 add_library(link_migration_engine STATIC
   src/bundle.cc
   src/bundle_tool.cc
   src/catalog.cc
   src/config.cc
+  src/config_schema.cc
+  ${LM_CONFIG_SCHEMA_CC}
   src/discovery.cc
   src/drift.cc
   src/engine.cc
   src/engine_recovery.cc
+  src/env_expand.cc
   src/environment.cc
   src/executor.cc
   src/library_file.cc

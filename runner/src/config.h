@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bundle.h"
+#include "env_expand.h"
 #include "status.h"
 #include "trust.h"
 
@@ -35,8 +36,12 @@ struct Config {
   BundlePolicy bundles;
 };
 
-// Reads and validates the config; errors (kind kConfig) name the file and
-// the key at fault.
+// Reads the config, expands ${NAME} in its string values from `env`,
+// validates it against docs/conf.schema.json (embedded at build time) and
+// resolves its paths. Errors (kind kConfig) are one line naming the file and
+// the JSON path at fault: "<file>: $.store: missing required key 'plugin'".
+Status LoadConfig(const std::filesystem::path& file, const EnvLookup& env, Config* config);
+// The same, with the process's environment.
 Status LoadConfig(const std::filesystem::path& file, Config* config);
 
 }  // namespace lm

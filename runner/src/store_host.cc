@@ -259,7 +259,7 @@ Status ResolveStorePlugin(const StoreOpenRequest& request, fs::path* plugin) {
   if (LooksLikePath(wanted)) {
     fs::path path = fs::path(wanted).is_absolute() ? fs::path(wanted) : config.dir / wanted;
     if (!fs::is_regular_file(path, error))
-      return Status::Error(ErrorKind::kConfig, config.file.string() + ": key 'store.plugin': no store plugin at " +
+      return Status::Error(ErrorKind::kConfig, config.file.string() + ": $.store.plugin: no store plugin at " +
                                                    path.lexically_normal().string());
     *plugin = path.lexically_normal();
     return Status::Ok();
@@ -275,7 +275,7 @@ Status ResolveStorePlugin(const StoreOpenRequest& request, fs::path* plugin) {
     }
     searched += (searched.empty() ? "" : ", ") + folder.lexically_normal().string();
   }
-  return Status::Error(ErrorKind::kConfig, config.file.string() + ": key 'store.plugin': no store named '" +
+  return Status::Error(ErrorKind::kConfig, config.file.string() + ": $.store.plugin: no store named '" +
                                                wanted + "' (looked for " + wanted + PluginSuffix() +
                                                " in " + searched + ")");
 }
