@@ -39,9 +39,7 @@ std::string Ms(int64_t ms) { return std::to_string(ms) + " ms"; }
 }  // namespace
 
 HumanReporter::HumanReporter(std::FILE* out, std::FILE* err, HumanStyle style)
-    : out_(out), err_(err), style_(style) {
-  if (style_.live && style_.verbosity != Verbosity::kQuiet) ticker_ = std::thread([this] { Tick(); });
-}
+    : out_(out), err_(err), style_(style) {}
 
 HumanReporter::~HumanReporter() {
   {
@@ -138,6 +136,9 @@ void HumanReporter::StepStarted(const PlannedStep& step, size_t index, size_t co
   heading_open_ = true;
   if (style_.verbosity == Verbosity::kQuiet) return;
   if (style_.live) {
+    // Started with the first step, not before: the engine forks its worker
+    // before that, and a fork is safest with no other thread running.
+    if (!ticker_.joinable()) ticker_ = std::thread([this] { Tick(); });
     DrawLive();
   } else {
     std::fprintf(out_, "%s ...", heading_.c_str());

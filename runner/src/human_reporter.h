@@ -63,7 +63,7 @@ class HumanReporter : public Reporter {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::thread ticker_;  // only when live
+  std::thread ticker_;  // redraws the live line; only on a terminal, from the first step
   bool stopping_ = false;
 
   // The run.
