@@ -56,6 +56,7 @@ lm_store_open_args CompleteArgs(const lm_store_open_args& in) {
   args.struct_size = sizeof(args);
   if (LM_ARGS_HAVE(&in, options_json)) args.options_json = in.options_json;
   if (LM_ARGS_HAVE(&in, config_dir)) args.config_dir = in.config_dir;
+  // NOLINTNEXTLINE(bugprone-sizeof-expression): the size of the pointer field is meant, not of what it points to.
   if (LM_ARGS_HAVE(&in, owner)) args.owner = in.owner;
   if (LM_ARGS_HAVE(&in, read_only)) args.read_only = in.read_only;
   if (args.options_json == nullptr) args.options_json = "{}";
