@@ -100,10 +100,10 @@ Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
   if (!ExpandEnvInJson(&root, env, &path, &why)) return Status::Error(ErrorKind::kConfig, where + path + ": " + why);
 
   const json& schema = ConfigSchema();
-  if (schema.is_discarded() || !SchemaProblem(schema).empty()) {
-    return Status::Error(ErrorKind::kConfig, where + "this runner's built-in config schema is broken (" +
-                                                 (schema.is_discarded() ? "not JSON" : SchemaProblem(schema)) + ")");
-  }
+  // The built-in schema never changes: check it once per process.
+  static const std::string schema_problem = schema.is_discarded() ? "not JSON" : SchemaProblem(schema);
+  if (!schema_problem.empty())
+    return Status::Error(ErrorKind::kConfig, where + "this runner's built-in config schema is broken (" + schema_problem + ")");
   SchemaError invalid;
   if (!ValidateAgainstSchema(schema, root, &invalid))
     return Status::Error(ErrorKind::kConfig, where + invalid.path + ": " + invalid.message);
