@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
 
 #include <fstream>
 #include <map>
@@ -55,6 +58,28 @@ json ManifestJson(const BundleManifest& manifest) {
           {"files", files}};
 }
 
+// An integer key in T's range. get<T>() alone would read 1.5 and 4294967297
+// as 1, and converting a float out of T's range is undefined behaviour.
+template <typename T>
+T IntegerAt(const json& object, const char* key) {
+  const json& value = object.at(key);
+  if (value.is_number_unsigned()) {
+    if (std::in_range<T>(value.get<uint64_t>())) return static_cast<T>(value.get<uint64_t>());
+  } else if (value.is_number_integer()) {
+    if (std::in_range<T>(value.get<int64_t>())) return static_cast<T>(value.get<int64_t>());
+  }
+  throw std::invalid_argument(std::string("'") + key + "' must be an integer from " +
+                              std::to_string(std::numeric_limits<T>::min()) + " to " +
+                              std::to_string(std::numeric_limits<T>::max()));
+}
+
+// An array key: ranging over null or a string would not fail.
+const json& ArrayAt(const json& object, const char* key) {
+  const json& value = object.at(key);
+  if (!value.is_array()) throw std::invalid_argument(std::string("'") + key + "' must be an array");
+  return value;
+}
+
 }  // namespace
 
 // Strict: a manifest is what tools produce, so anything unexpected is an error.
@@ -62,26 +87,28 @@ Status ParseBundleManifest(const fs::path& bundle, const std::string& bytes, Bun
   json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (!root.is_object()) return BundleError(bundle, std::string(kManifestName) + " is not a JSON object");
   try {
-    manifest->format = root.at("format").get<int>();
+    manifest->format = IntegerAt<int>(root, "format");
     if (manifest->format != kBundleFormat)
       return BundleError(bundle, "manifest format " + std::to_string(manifest->format) +
                                      " is not supported (this runner reads format " + std::to_string(kBundleFormat) +
                                      ")");
     manifest->name = root.at("name").get<std::string>();
     manifest->version = root.at("version").get<std::string>();
-    manifest->abi = root.at("abi").get<uint32_t>();
+    manifest->abi = IntegerAt<uint32_t>(root, "abi");
     manifest->platform = root.at("platform").get<std::string>();
     manifest->created_by = root.value("created_by", "");
-    for (const json& raw : root.at("files")) {
+    for (const json& raw : ArrayAt(root, "files")) {
       BundleFile file;
       file.path = raw.at("path").get<std::string>();
       file.sha256 = raw.at("sha256").get<std::string>();
-      file.size = raw.at("size").get<uint64_t>();
-      for (const json& m : raw.at("migrations"))
-        file.migrations.push_back({m.at("version").get<int64_t>(), m.at("name").get<std::string>()});
+      file.size = IntegerAt<uint64_t>(raw, "size");
+      for (const json& m : ArrayAt(raw, "migrations"))
+        file.migrations.push_back({IntegerAt<int64_t>(m, "version"), m.at("name").get<std::string>()});
       manifest->files.push_back(std::move(file));
     }
   } catch (const json::exception& failure) {
+    return BundleError(bundle, std::string(kManifestName) + " is invalid: " + failure.what());
+  } catch (const std::invalid_argument& failure) {
     return BundleError(bundle, std::string(kManifestName) + " is invalid: " + failure.what());
   }
   return Status::Ok();

@@ -120,6 +120,20 @@ TEST_F(TamperTest, ManifestWithAnotherSize) {
   ExpectRefusedEverywhere({kPairMember, "the manifest says"});
 }
 
+// Found by the bundle_manifest fuzz target: reading a float out of int's
+// range was undefined behaviour, and 4294967297 read as format 1.
+TEST_F(TamperTest, ManifestFormatNotAnInt) {
+  TamperManifest([](json& manifest) { manifest["format"] = 1e300; });
+  ExpectRefusedEverywhere({"'format' must be an integer"});
+  TamperManifest([](json& manifest) { manifest["format"] = 4294967297; });
+  ExpectRefusedEverywhere({"'format' must be an integer"});
+}
+
+TEST_F(TamperTest, ManifestSizeNegative) {
+  TamperManifest([](json& manifest) { manifest["files"][0]["size"] = -1; });
+  ExpectRefusedEverywhere({"'size' must be an integer"});
+}
+
 TEST_F(TamperTest, ManifestListingOtherMigrations) {
   // The digests still match; only loading the plugin can tell that it does
   // not hold what the manifest says, so verify (which runs no code) passes.
