@@ -92,7 +92,7 @@ Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
   json root;
   try {
     root = json::parse(text.str());
-  } catch (const json::parse_error& failure) {
+  } catch (const json::exception& failure) {  // parse_error, or out_of_range for a number like 1e400
     return Status::Error(ErrorKind::kConfig, where + "not valid JSON: " + failure.what());
   }
   // Expansion first, so the schema checks the values the runner will use.

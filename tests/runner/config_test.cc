@@ -45,6 +45,13 @@ TEST_F(ConfigTest, BadJsonGivesPosition) {
   EXPECT_THAT(message, HasSubstr("line 3, column 13"));
 }
 
+// Found by the config fuzz target: once an uncaught exception.
+TEST_F(ConfigTest, NumberTooLargeForADoubleIsBadJson) {
+  std::string message = OpenFailsWith("{\"migrations\": \"m\", \"lock_timeout_ms\": 1e400}");
+  EXPECT_THAT(message, HasSubstr("not valid JSON"));
+  EXPECT_THAT(message, HasSubstr("number overflow parsing '1e400'"));
+}
+
 TEST_F(ConfigTest, TopLevelMustBeObject) {
   EXPECT_THAT(OpenFailsWith("[\"migrations\"]"), HasSubstr(": $: the top level must be a JSON object"));
 }
