@@ -215,17 +215,23 @@ std::string BadKeywordValue(const std::string& keyword, const json& value) {
   return "";
 }
 
+std::string KeywordProblem(const std::string& path, const std::string& keyword, const json& value) {
+  if (Contains(kAnnotations, keyword)) return "";
+  if (!Contains(kKeywords, keyword)) return path + ": unsupported keyword '" + keyword + "'";
+  const std::string bad = BadKeywordValue(keyword, value);
+  return bad.empty() ? "" : path + "/" + keyword + ": " + bad;
+}
+
 std::string ProblemAt(const json& schema, const std::string& path) {
   if (!schema.is_object()) return path + ": a schema must be an object";
   for (const auto& [keyword, value] : schema.items()) {
-    if (Contains(kAnnotations, keyword)) continue;
-    if (!Contains(kKeywords, keyword)) return path + ": unsupported keyword '" + keyword + "'";
-    const std::string bad = BadKeywordValue(keyword, value);
-    if (!bad.empty()) return path + "/" + keyword + ": " + bad;
+    std::string found = KeywordProblem(path, keyword, value);
+    if (!found.empty()) return found;
   }
   if (schema.contains("properties")) {
+    const std::string properties = path + "/properties/";
     for (const auto& [key, value] : schema["properties"].items()) {
-      std::string found = ProblemAt(value, path + "/properties/" + key);
+      std::string found = ProblemAt(value, properties + key);
       if (!found.empty()) return found;
     }
   }

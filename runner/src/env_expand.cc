@@ -24,6 +24,10 @@ bool IsName(const std::string& text) {
   return true;
 }
 
+std::string UnsetMessage(const std::string& name) {
+  return "environment variable " + name + " is not set (set it, or give a default: ${" + name + ":-...})";
+}
+
 }  // namespace
 
 EnvLookup ProcessEnvironment() {
@@ -71,7 +75,7 @@ std::optional<std::string> ExpandEnv(const std::string& text, const EnvLookup& l
       }
       if (!value || value->empty()) value = fallback;
     } else if (!value) {
-      *error = "environment variable " + name + " is not set (set it, or give a default: ${" + name + ":-...})";
+      *error = UnsetMessage(name);
       return std::nullopt;
     }
     out += *value;
