@@ -32,8 +32,10 @@ add_library(link_migration_engine STATIC
   src/version_store.cc)
 target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(link_migration_engine PUBLIC
-  LinkMigration::sdk Boost::filesystem nlohmann_json::nlohmann_json PkgConfig::sodium LibArchive::LibArchive Threads::Threads
+  LinkMigration::sdk Boost::headers nlohmann_json::nlohmann_json PkgConfig::sodium Threads::Threads
   ${CMAKE_DL_LIBS})
+# Boost.DLL on std::filesystem: no Boost.Filesystem library to map at every start.
+target_compile_definitions(link_migration_engine PUBLIC BOOST_DLL_USE_STD_FS)
 target_compile_definitions(link_migration_engine PRIVATE LM_RUNNER_VERSION="${PROJECT_VERSION}")
 
 file(RELATIVE_PATH LM_STORE_DIR_FROM_BIN

@@ -1,5 +1,5 @@
-// Reading and writing plain tar archives (through libarchive): the bundle's
-// container, which anyone can open with `tar`.
+// Reading and writing plain tar archives (POSIX ustar, with pax headers for
+// long names): the bundle's container, which anyone can open with `tar`.
 #ifndef LINK_MIGRATION_RUNNER_TAR_ARCHIVE_H
 #define LINK_MIGRATION_RUNNER_TAR_ARCHIVE_H
 
@@ -19,7 +19,7 @@ struct TarMember {
 // a name seen twice is an error.
 std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* members);
 
-// Writes the members as a pax tar, reproducibly (fixed time, owner, mode),
+// Writes the members as a ustar/pax tar, reproducibly (fixed time, owner, mode),
 // to a temporary file renamed over `path` once complete.
 std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMember>& members);
 
