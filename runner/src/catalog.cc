@@ -146,20 +146,20 @@ const Migration* Catalog::Find(int64_t version) const {
 }
 
 Status Catalog::Load(const std::vector<int64_t>& versions) {
-  std::set<std::filesystem::path> files;
+  // Keyed by the path's text: comparing paths splits them into components.
+  std::set<std::string> files;
   for (int64_t version : versions) {
     const Migration* migration = Find(version);
-    if (migration != nullptr && !migration->loaded()) files.insert(migration->file);
+    if (migration != nullptr && !migration->loaded()) files.insert(migration->file.native());
   }
   // Each file's migrations, found in one pass rather than one per file.
-  std::map<std::filesystem::path, std::vector<Migration*>> held;
+  std::map<std::string, std::vector<Migration*>> held;
   for (Migration& known : migrations_)
-    if (files.count(known.file)) held[known.file].push_back(&known);
-  TrustChecker trust(trust_);
-  for (const std::filesystem::path& file : files) {
+    if (files.count(known.file.native())) held[known.file.native()].push_back(&known);
+  for (const auto& [name, expected] : held) {
+    const std::filesystem::path file(name);
     std::vector<Migration> described;
-    LM_RETURN_IF_ERROR(LoadAndRead(file, trust, &described));
-    const std::vector<Migration*>& expected = held[file];
+    LM_RETURN_IF_ERROR(LoadAndRead(file, trust_, &described));
     for (Migration* known : expected) {
       auto match = std::find_if(described.begin(), described.end(),
                                 [&](const Migration& m) { return m.version == known->version; });
@@ -197,7 +197,7 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
                                                      std::to_string(first.version) + ": provided " + where);
   }
   catalog->migrations_ = std::move(migrations);
-  catalog->trust_ = trust_policy;
+  catalog->trust_ = std::move(trust);
   return Status::Ok();
 }
 

@@ -50,7 +50,9 @@ class Catalog {
  private:
   friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&, Catalog*);
   std::vector<Migration> migrations_;
-  TrustPolicy trust_;
+  // The checker that read the catalog, with what it already checked: a
+  // worker forked to run the steps loads those files without checking again.
+  TrustChecker trust_{TrustPolicy{}};
 };
 
 // Reads every plugin file and bundle. A plugin file with an lm_meta section
