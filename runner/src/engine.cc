@@ -87,6 +87,7 @@ Status Engine::OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* sto
 
 Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   if (request.dry_run) return MigrateHere(request, reporter);
+  if (NothingToDo(request, reporter)) return Status::Ok();
   SupervisorOptions supervision;
   if (options_.step_timeout) {
     supervision.step_timeout = options_.step_timeout;
@@ -95,6 +96,23 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   }
   return RunInWorker([&](Reporter& relay) { return MigrateHere(request, relay); }, catalog_, supervision, reporter,
                      [&](const PlannedStep& step, const std::string& reason) { return RecordDeath(step, reason); });
+}
+
+// Most runs of a deploy find every version applied. Committed records that
+// leave nothing to run are the truth whoever holds the lock; anything else
+// (pending steps, drift, a store that cannot be read) takes the full path,
+// which decides and reports under the lock.
+bool Engine::NothingToDo(const MigrateRequest& request, Reporter& reporter) {
+  std::unique_ptr<VersionStore> store;
+  std::vector<std::string> warnings;
+  if (!OpenStore(/*read_only=*/true, &store, &warnings).ok() || !warnings.empty()) return false;
+  std::vector<Record> records;
+  if (!store->ListRecords(&records).ok()) return false;
+  if (request.validate && !RefuseDrift(catalog_, records, request.allow_out_of_order).ok()) return false;
+  Plan plan;
+  if (!MakePlan(catalog_, records, request, &plan).ok() || !plan.steps.empty()) return false;
+  reporter.PlanReady(store->name(), plan, /*dry_run=*/false);
+  return true;
 }
 
 Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {

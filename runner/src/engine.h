@@ -87,6 +87,9 @@ class Engine {
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
   Status OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store, std::unique_ptr<StoreLock>* lock);
+  // True when a read-only look, as status takes, finds nothing to run and
+  // nothing wrong; then no lock is taken and no worker started.
+  bool NothingToDo(const MigrateRequest& request, Reporter& reporter);
   Status MigrateHere(const MigrateRequest& request, Reporter& reporter);
   Status RecordDeath(const PlannedStep& step, const std::string& reason);
   RunIdentity Identity() const;
