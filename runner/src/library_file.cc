@@ -63,9 +63,9 @@ bool ReadAt(int fd, uint64_t offset, void* into, size_t size) {
 // the section names just before it, where linkers put them).
 class LibraryReader {
  public:
-  static constexpr uint64_t kWholeFileLimit = 64 * 1024;
-  static constexpr uint64_t kHeadBytes = 4 * 1024;
-  static constexpr uint64_t kTailBytes = 16 * 1024;
+  static constexpr uint64_t kWholeFileLimit = uint64_t{64} << 10;
+  static constexpr uint64_t kHeadBytes = uint64_t{4} << 10;
+  static constexpr uint64_t kTailBytes = uint64_t{16} << 10;
 
   LibraryReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
 

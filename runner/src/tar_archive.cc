@@ -221,7 +221,7 @@ std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* m
     const char type = header[kTypeflag];
     const bool ustar = std::memcmp(header + kMagic.at, "ustar", 5) == 0;
     std::string name = Text(header, kName);
-    if (ustar && header[kPrefix.at] != '\0') name = Text(header, kPrefix) + "/" + name;
+    if (ustar && header[kPrefix.at] != '\0') name = Text(header, kPrefix).append("/").append(name);
     if (type == '0' || type == '\0') {
       if (!next.name.empty()) name = next.name;
       if (next.has_size) size = next.size;
