@@ -48,7 +48,7 @@ class RelayReplayer {
   const std::optional<Status>& final_status() const { return final_; }
 
  private:
-  void ReplayReport(const std::string& json);
+  void ReplayReport(const std::string& text);
   PlannedStep StepFrom(const nlohmann::json& raw) const;
 
   const Catalog& catalog_;

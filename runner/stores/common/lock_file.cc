@@ -105,7 +105,7 @@ std::string LockFile::ReadHolder(int fd) const {
   off_t offset = 0;
   for (;;) {
     ssize_t n = pread(fd, buffer, sizeof(buffer), offset);
-    if (n <= 0 || text.size() > 64 * 1024) break;
+    if (n <= 0 || text.size() > size_t{64} * 1024) break;
     text.append(buffer, static_cast<size_t>(n));
     offset += n;
   }

@@ -13,6 +13,7 @@
 
 namespace lm::stores {
 
+// NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 misreads nlohmann::json's noexcept move.
 class Options {
  public:
   // Parses `json` (NULL or empty means "{}"), which must be a JSON object
