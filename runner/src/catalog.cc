@@ -137,6 +137,19 @@ Status ReadBundleFile(const std::filesystem::path& path, const TrustChecker& tru
   return Status::Ok();
 }
 
+// Stable, moving each migration once: sorting the heavy objects themselves
+// moves each of them log N times.
+void SortByVersion(std::vector<Migration>* migrations) {
+  std::vector<std::pair<int64_t, size_t>> order;
+  order.reserve(migrations->size());
+  for (size_t i = 0; i < migrations->size(); ++i) order.emplace_back((*migrations)[i].version, i);
+  std::sort(order.begin(), order.end());
+  std::vector<Migration> sorted;
+  sorted.reserve(migrations->size());
+  for (const auto& [version, index] : order) sorted.push_back(std::move((*migrations)[index]));
+  *migrations = std::move(sorted);
+}
+
 }  // namespace
 
 const Migration* Catalog::Find(int64_t version) const {
@@ -184,8 +197,7 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
   }
   // Files named after their versions arrive in order: then there is nothing to move.
   auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };
-  if (!std::is_sorted(migrations.begin(), migrations.end(), by_version))
-    std::stable_sort(migrations.begin(), migrations.end(), by_version);
+  if (!std::is_sorted(migrations.begin(), migrations.end(), by_version)) SortByVersion(&migrations);
   for (size_t i = 1; i < migrations.size(); ++i) {
     const Migration& first = migrations[i - 1];
     const Migration& second = migrations[i];

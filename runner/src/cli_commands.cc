@@ -119,10 +119,14 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
   for (const VersionStatus& line : report.versions) {
     std::string state = line.record ? VersionStateName(line.record->state) : "pending";
     if (!line.migration) state += " (no plugin)";
-    table.AddRow({{std::to_string(line.version)},
-                  {state, StateColour(state)},
-                  {line.migration ? line.migration->name : line.record->name},
-                  {line.record ? line.record->applied_at : ""}});
+    // Built cell by cell, moving each string in: status prints a row per version.
+    std::vector<TableCell> cells(4);
+    cells[0].text = std::to_string(line.version);
+    cells[1].colour = StateColour(state);
+    cells[1].text = std::move(state);
+    cells[2].text = line.migration ? line.migration->name : line.record->name;
+    if (line.record) cells[3].text = line.record->applied_at;
+    table.AddRow(std::move(cells));
   }
   table.Print(io.out, io.out_palette);
   return 0;

@@ -183,20 +183,33 @@ Status Engine::GetStatus(StatusReport* report) {
   std::unique_ptr<VersionStore> store;
   *report = StatusReport{};
   LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, &store, &report->warnings));
+  const std::vector<Migration>& known = catalog_.migrations();
   std::vector<Record> records;
+  records.reserve(known.size());
   LM_RETURN_IF_ERROR(store->ListRecords(&records));
   report->store_name = store->name();
   report->current_version = CurrentVersion(records);
 
-  std::map<int64_t, VersionStatus> versions;
-  for (const Migration& migration : catalog_.migrations())
-    versions[migration.version] = VersionStatus{migration.version, &migration, std::nullopt};
-  for (Record& record : records) {
-    VersionStatus& line = versions[record.version];
-    line.version = record.version;
-    line.record = std::move(record);
+  // Both sides ascending by version, merged: one line per version.
+  auto by_version = [](const Record& a, const Record& b) { return a.version < b.version; };
+  if (!std::is_sorted(records.begin(), records.end(), by_version))
+    std::stable_sort(records.begin(), records.end(), by_version);
+  report->versions.reserve(known.size() + records.size());
+  size_t m = 0;
+  size_t r = 0;
+  while (m < known.size() || r < records.size()) {
+    const bool take_migration = m < known.size() && (r == records.size() || known[m].version <= records[r].version);
+    const bool take_record = r < records.size() && (m == known.size() || records[r].version <= known[m].version);
+    VersionStatus line;
+    line.version = take_migration ? known[m].version : records[r].version;
+    if (take_migration) line.migration = &known[m++];
+    if (take_record) {
+      line.record = std::move(records[r++]);
+      // A store holding one version twice: the last record stands, as it did when read into a map.
+      while (r < records.size() && records[r].version == line.version) line.record = std::move(records[r++]);
+    }
+    report->versions.push_back(std::move(line));
   }
-  for (auto& [version, line] : versions) report->versions.push_back(std::move(line));
   return Status::Ok();
 }
 

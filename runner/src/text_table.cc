@@ -21,26 +21,33 @@ void TextTable::Print(std::FILE* out, const Palette& palette) const {
   for (const std::vector<TableCell>& row : rows_)
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], Width(row[i].text));
 
+  // One buffer for the whole table, written once: status prints a line per
+  // version, and at 10,000 versions a string and a write per cell add up.
+  std::string text;
+  static const TableCell kEmpty;
   auto print_row = [&](const std::vector<TableCell>& cells) {
-    std::string line;
+    const size_t start = text.size();
     for (size_t i = 0; i < columns_.size(); ++i) {
-      const TableCell cell = i < cells.size() ? cells[i] : TableCell{};
-      const std::string padding(widths[i] - Width(cell.text), ' ');
-      const bool last = i + 1 == columns_.size();
-      if (i > 0) line += "  ";
-      if (columns_[i].align == Align::kRight) {
-        line += padding + palette.Paint(cell.text, cell.colour);
+      const TableCell& cell = i < cells.size() ? cells[i] : kEmpty;
+      const size_t padding = widths[i] - Width(cell.text);
+      const bool right = columns_[i].align == Align::kRight;
+      if (i > 0) text += "  ";
+      if (right) text.append(padding, ' ');
+      if (palette.enabled() && cell.colour != Colour::kNone) {
+        text += palette.Paint(cell.text, cell.colour);
       } else {
-        line += palette.Paint(cell.text, cell.colour) + (last ? "" : padding);
+        text += cell.text;
       }
+      if (!right && i + 1 < columns_.size()) text.append(padding, ' ');
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::fprintf(out, "%s\n", line.c_str());
+    while (text.size() > start && text.back() == ' ') text.pop_back();
+    text += '\n';
   };
   std::vector<TableCell> heading;
   for (const Column& column : columns_) heading.push_back({column.heading, Colour::kBold});
   print_row(heading);
   for (const std::vector<TableCell>& row : rows_) print_row(row);
+  std::fwrite(text.data(), 1, text.size(), out);
 }
 
 }  // namespace lm

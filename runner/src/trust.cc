@@ -40,10 +40,10 @@ bool IsPrivateGroup(gid_t gid) {
 // unless it is a sticky folder (where others cannot replace what we own).
 // `sticky_ok`: for folders above the plugin's own; anyone may add files to
 // the plugin's folder itself only if they could be loaded, so it never is.
-Status CheckStat(const struct stat& info, uid_t me, const fs::path& path, const fs::path& plugin, bool sticky_ok) {
+Status CheckStat(const struct stat& info, uid_t me, const std::string& path, const fs::path& plugin, bool sticky_ok) {
   if (info.st_uid != me && info.st_uid != 0)
     return Status::Error(ErrorKind::kPluginLoad,
-                         "refusing " + plugin.string() + ": " + path.string() + " is owned by uid " +
+                         "refusing " + plugin.string() + ": " + path + " is owned by uid " +
                              std::to_string(info.st_uid) + ", not by you (uid " + std::to_string(me) +
                              ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
   const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
@@ -53,9 +53,9 @@ Status CheckStat(const struct stat& info, uid_t me, const fs::path& path, const 
     // A shared sticky folder such as /tmp is meant to stay writable: the fix
     // is to move the plugin, not to change the folder.
     const std::string fix = sticky_folder ? "move " + plugin.filename().string() + " into a folder only you can write"
-                                          : "chmod go-w " + path.string();
+                                          : "chmod go-w " + path;
     return Status::Error(ErrorKind::kPluginLoad,
-                         "refusing " + plugin.string() + ": " + path.string() + " is writable by " +
+                         "refusing " + plugin.string() + ": " + path + " is writable by " +
                              ((info.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + Octal(info.st_mode) +
                              "); anyone who can write it can run code as you. Fix: " + fix + kRelax);
   }
@@ -66,7 +66,7 @@ Status CheckOne(const fs::path& path, uid_t me, const fs::path& plugin, bool sti
   struct stat info {};
   if (stat(path.c_str(), &info) != 0)
     return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin.string());
-  return CheckStat(info, me, path, plugin, sticky_ok);
+  return CheckStat(info, me, path.native(), plugin, sticky_ok);
 }
 
 }  // namespace
@@ -90,56 +90,67 @@ Status Sha256File(const fs::path& file, std::string* hex) {
 
 TrustChecker::TrustChecker(TrustPolicy policy) : policy_(std::move(policy)), me_(geteuid()) {}
 
-Status TrustChecker::CheckFolders(const fs::path& folder, const fs::path& file) {
-  if (trusted_folders_.count(folder.native())) return Status::Ok();
+Status TrustChecker::CheckFolders(const std::string& folder, const fs::path& file) {
+  if (trusted_folders_.count(folder)) return Status::Ok();
   // The plugin's own folder gets no sticky-bit leniency: anyone who can add
   // a file there can add a plugin.
-  LM_RETURN_IF_ERROR(CheckOne(folder, me_, file, /*sticky_ok=*/false));
-  for (fs::path above = folder.parent_path(); !above.empty(); above = above.parent_path()) {
+  const fs::path own(folder);
+  LM_RETURN_IF_ERROR(CheckOne(own, me_, file, /*sticky_ok=*/false));
+  for (fs::path above = own.parent_path(); !above.empty(); above = above.parent_path()) {
     if (!trusted_above_.count(above.native())) {
       LM_RETURN_IF_ERROR(CheckOne(above, me_, file, /*sticky_ok=*/true));
       trusted_above_.insert(above.native());
     }
     if (above == above.root_path()) break;
   }
-  trusted_folders_.insert(folder.native());
+  trusted_folders_.insert(folder);
   return Status::Ok();
 }
 
-// The real path of `file` and its stat. Resolving a whole path costs a
-// readlink per component, so only a file that is itself a link gets that;
-// a plain file's real folder is resolved once for all its neighbours.
-Status TrustChecker::Resolve(const fs::path& file, fs::path* real, struct stat* info) {
+// The real path of `file`, its real folder and its stat, as text: status
+// resolves a thousand files, and every fs::path built splits itself into
+// components. Resolving a whole path costs a readlink per component, so only
+// a file that is itself a link gets that; a plain file's real folder is
+// resolved once for all its neighbours.
+Status TrustChecker::Resolve(const fs::path& file, std::string* real, std::string* real_folder, struct stat* info) {
   auto unresolvable = [&file](const std::string& why) {
     return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + why);
   };
-  if (lstat(file.c_str(), info) != 0) return unresolvable(std::strerror(errno));
+  const std::string& name = file.native();
+  if (lstat(name.c_str(), info) != 0) return unresolvable(std::strerror(errno));
   std::error_code error;
   if (S_ISLNK(info->st_mode)) {
-    *real = fs::canonical(file, error);
+    const fs::path resolved = fs::canonical(file, error);
     if (error) return unresolvable(error.message());
-    if (stat(real->c_str(), info) != 0) return unresolvable(std::strerror(errno));
+    if (stat(resolved.c_str(), info) != 0) return unresolvable(std::strerror(errno));
+    *real = resolved.native();
+    *real_folder = resolved.parent_path().native();
     return Status::Ok();
   }
-  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  auto known = real_folders_.find(folder.native());
+  const size_t slash = name.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : name.substr(0, slash);
+  auto known = real_folders_.find(folder);
   if (known == real_folders_.end()) {
-    fs::path resolved = fs::canonical(folder, error);
+    const fs::path resolved = fs::canonical(folder, error);
     if (error) return unresolvable(error.message());
-    known = real_folders_.emplace(folder.native(), std::move(resolved)).first;
+    known = real_folders_.emplace(folder, resolved.native()).first;
   }
-  *real = known->second / file.filename();
+  *real_folder = known->second;
+  *real = known->second;
+  if (real->back() != '/') *real += '/';
+  real->append(name, slash == std::string::npos ? 0 : slash + 1);
   return Status::Ok();
 }
 
 Status TrustChecker::Check(const fs::path& file) {
   if (policy_.check_permissions && !trusted_files_.count(file.native())) {
     // The real file and folders, not the links that lead there.
-    fs::path real;
+    std::string real;
+    std::string real_folder;
     struct stat info {};
-    LM_RETURN_IF_ERROR(Resolve(file, &real, &info));
+    LM_RETURN_IF_ERROR(Resolve(file, &real, &real_folder, &info));
     LM_RETURN_IF_ERROR(CheckStat(info, me_, real, file, /*sticky_ok=*/false));
-    LM_RETURN_IF_ERROR(CheckFolders(real.parent_path(), file));
+    LM_RETURN_IF_ERROR(CheckFolders(real_folder, file));
     if (policy_.allowed_sha256.empty()) trusted_files_.insert(file.native());
   }
   if (!policy_.allowed_sha256.empty()) {

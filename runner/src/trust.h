@@ -40,8 +40,8 @@ class TrustChecker {
   Status Check(const std::filesystem::path& file);
 
  private:
-  Status Resolve(const std::filesystem::path& file, std::filesystem::path* real, struct stat* info);
-  Status CheckFolders(const std::filesystem::path& folder, const std::filesystem::path& file);
+  Status Resolve(const std::filesystem::path& file, std::string* real, std::string* real_folder, struct stat* info);
+  Status CheckFolders(const std::string& folder, const std::filesystem::path& file);
 
   TrustPolicy policy_;
   uid_t me_;
@@ -50,7 +50,7 @@ class TrustChecker {
   std::unordered_set<std::string> trusted_files_;
   std::unordered_set<std::string> trusted_folders_;
   std::unordered_set<std::string> trusted_above_;
-  std::unordered_map<std::string, std::filesystem::path> real_folders_;
+  std::unordered_map<std::string, std::string> real_folders_;
 };
 
 // One file, with a checker of its own.

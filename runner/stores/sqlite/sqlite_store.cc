@@ -174,24 +174,25 @@ Status SqliteStore::ListRecords(const RecordVisitor& visit) {
       Prepare(&query, std::string("SELECT ") + kRecordColumns + " FROM " + records_table_ + " ORDER BY version",
               "cannot list records"));
   int rc;
+  Record record;  // one for every row: its strings keep their buffers
+  OptionalString state;
   while ((rc = query.Step()) == SQLITE_ROW) {
-    Record record;
     record.version = query.Int(0);
-    OptionalString state = query.Text(1);
+    query.TextInto(1, &state);
     if (!state || !StateFromName(*state, &record.state)) {
       return Status::Corrupt(path_ + ": table " + records_table_ + " has version " + std::to_string(record.version) +
                              " in unknown state \"" + state.value_or("NULL") + "\"");
     }
-    record.name = query.Text(2);
-    record.checksum = query.Text(3);
-    record.applied_at = query.Text(4);
+    query.TextInto(2, &record.name);
+    query.TextInto(3, &record.checksum);
+    query.TextInto(4, &record.applied_at);
     record.duration_ms = query.Int(5);
-    record.applied_by = query.Text(6);
-    record.runner_version = query.Text(7);
-    record.error = query.Text(8);
-    record.changelog_path = query.Text(9);
+    query.TextInto(6, &record.applied_by);
+    query.TextInto(7, &record.runner_version);
+    query.TextInto(8, &record.error);
+    query.TextInto(9, &record.changelog_path);
     record.attempts = static_cast<int32_t>(query.Int(10));
-    record.run_id = query.Text(11);
+    query.TextInto(11, &record.run_id);
     LM_STORES_RETURN_IF_ERROR(visit(record));
   }
   return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot list records", rc);
