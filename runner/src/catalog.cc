@@ -1,7 +1,13 @@
 #include "catalog.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -96,9 +102,26 @@ Status LoadAndRead(const std::filesystem::path& file, TrustChecker& trust, std::
 Status ReadPluginFile(const std::filesystem::path& file, TrustChecker& trust, std::vector<Migration>* migrations) {
   if (trust.policy().bundles_only)
     return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
-  LM_RETURN_IF_ERROR(trust.Check(file));
   LibraryFileInfo info;
-  const std::string problem = InspectLibraryFile(file, &info);
+  std::string problem;
+  // One open per file: its fstat serves the trust check, its bytes the
+  // metadata. A link (O_NOFOLLOW refuses it) is resolved and checked whole.
+  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ELOOP) {
+    LM_RETURN_IF_ERROR(trust.Check(file));
+    problem = InspectLibraryFile(file, &info);
+  } else {
+    struct stat opened {};
+    if (fd < 0 || fstat(fd, &opened) != 0) {
+      const std::string reason = std::strerror(errno);
+      if (fd >= 0) close(fd);
+      return PluginError(file, "cannot read: " + reason);
+    }
+    Status trusted = trust.CheckOpened(file, opened);
+    if (trusted.ok()) problem = InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info);
+    close(fd);
+    LM_RETURN_IF_ERROR(trusted);
+  }
   if (!problem.empty()) return PluginError(file, problem);
   if (!info.has_meta) return LoadAndRead(file, trust, migrations);
   for (const lm_meta_record& record : info.meta) {

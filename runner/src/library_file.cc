@@ -153,10 +153,13 @@ std::string InspectLibraryFile(const std::filesystem::path& path, LibraryFileInf
   FileCloser file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   struct stat status {};
   if (file.fd < 0 || fstat(file.fd, &status) != 0) return std::string("cannot read: ") + std::strerror(errno);
-  const uint64_t size = static_cast<uint64_t>(status.st_size);
+  return InspectLibraryFd(file.fd, static_cast<uint64_t>(status.st_size), info);
+}
+
+std::string InspectLibraryFd(int fd, uint64_t size, LibraryFileInfo* info) {
   Ehdr header{};
   if (size < sizeof(header)) return "not a shared library (only " + std::to_string(size) + " bytes)";
-  LibraryReader reader(file.fd, size);
+  LibraryReader reader(fd, size);
   if (!reader.Prefetch() || !reader.Read(0, &header, sizeof(header))) return "cannot read the file header";
   if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) return "not a shared library (no ELF header)";
   if (header.e_ident[EI_CLASS] != kThisClass) return "built for another word size (32/64-bit)";

@@ -8,6 +8,7 @@
 
 #include <link_migration/migration.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct LibraryFileInfo {
 // otherwise why not, in a few words ("truncated: ...", "not an ELF file").
 // When `info` is given, also reads the lm_meta records.
 std::string InspectLibraryFile(const std::filesystem::path& path, LibraryFileInfo* info = nullptr);
+// The same for a file already open (`size`: its fstat size).
+std::string InspectLibraryFd(int fd, uint64_t size, LibraryFileInfo* info);
 
 }  // namespace lm
 

@@ -107,26 +107,24 @@ Status TrustChecker::CheckFolders(const std::string& folder, const fs::path& fil
   return Status::Ok();
 }
 
-// The real path of `file`, its real folder and its stat, as text: status
-// resolves a thousand files, and every fs::path built splits itself into
-// components. Resolving a whole path costs a readlink per component, so only
-// a file that is itself a link gets that; a plain file's real folder is
-// resolved once for all its neighbours.
-Status TrustChecker::Resolve(const fs::path& file, std::string* real, std::string* real_folder, struct stat* info) {
+// The real path of `file` and of its folder, as text: status resolves a
+// thousand files, and every fs::path built splits itself into components.
+// Resolving a whole path costs a readlink per component, so only a file that
+// is itself a link gets that; a plain file's real folder is resolved once for
+// all its neighbours.
+Status TrustChecker::Resolve(const fs::path& file, bool is_link, std::string* real, std::string* real_folder) {
   auto unresolvable = [&file](const std::string& why) {
     return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + why);
   };
-  const std::string& name = file.native();
-  if (lstat(name.c_str(), info) != 0) return unresolvable(std::strerror(errno));
   std::error_code error;
-  if (S_ISLNK(info->st_mode)) {
+  if (is_link) {
     const fs::path resolved = fs::canonical(file, error);
     if (error) return unresolvable(error.message());
-    if (stat(resolved.c_str(), info) != 0) return unresolvable(std::strerror(errno));
     *real = resolved.native();
     *real_folder = resolved.parent_path().native();
     return Status::Ok();
   }
+  const std::string& name = file.native();
   const size_t slash = name.rfind('/');
   const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : name.substr(0, slash);
   auto known = real_folders_.find(folder);
@@ -142,25 +140,44 @@ Status TrustChecker::Resolve(const fs::path& file, std::string* real, std::strin
   return Status::Ok();
 }
 
+// The real file and folders are checked, not the links that lead there.
+Status TrustChecker::CheckResolved(const fs::path& file, const struct stat& info, bool is_link) {
+  std::string real;
+  std::string real_folder;
+  LM_RETURN_IF_ERROR(Resolve(file, is_link, &real, &real_folder));
+  LM_RETURN_IF_ERROR(CheckStat(info, me_, real, file, /*sticky_ok=*/false));
+  LM_RETURN_IF_ERROR(CheckFolders(real_folder, file));
+  if (policy_.allowed_sha256.empty()) trusted_files_.insert(file.native());
+  return Status::Ok();
+}
+
+Status TrustChecker::CheckDigest(const fs::path& file) const {
+  if (policy_.allowed_sha256.empty()) return Status::Ok();
+  std::string digest;
+  LM_RETURN_IF_ERROR(Sha256File(file, &digest));
+  if (!policy_.allowed_sha256.count(digest))
+    return Status::Error(ErrorKind::kPluginLoad, "refusing " + file.string() + ": its SHA-256 " + digest +
+                                                     " is not in the config's trust.allowed_sha256 list");
+  return Status::Ok();
+}
+
 Status TrustChecker::Check(const fs::path& file) {
   if (policy_.check_permissions && !trusted_files_.count(file.native())) {
-    // The real file and folders, not the links that lead there.
-    std::string real;
-    std::string real_folder;
     struct stat info {};
-    LM_RETURN_IF_ERROR(Resolve(file, &real, &real_folder, &info));
-    LM_RETURN_IF_ERROR(CheckStat(info, me_, real, file, /*sticky_ok=*/false));
-    LM_RETURN_IF_ERROR(CheckFolders(real_folder, file));
-    if (policy_.allowed_sha256.empty()) trusted_files_.insert(file.native());
+    if (lstat(file.c_str(), &info) != 0)
+      return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + std::strerror(errno));
+    const bool is_link = S_ISLNK(info.st_mode);
+    if (is_link && stat(file.c_str(), &info) != 0)
+      return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + std::strerror(errno));
+    LM_RETURN_IF_ERROR(CheckResolved(file, info, is_link));
   }
-  if (!policy_.allowed_sha256.empty()) {
-    std::string digest;
-    LM_RETURN_IF_ERROR(Sha256File(file, &digest));
-    if (!policy_.allowed_sha256.count(digest))
-      return Status::Error(ErrorKind::kPluginLoad, "refusing " + file.string() + ": its SHA-256 " + digest +
-                                                       " is not in the config's trust.allowed_sha256 list");
-  }
-  return Status::Ok();
+  return CheckDigest(file);
+}
+
+Status TrustChecker::CheckOpened(const fs::path& file, const struct stat& info) {
+  if (policy_.check_permissions && !trusted_files_.count(file.native()))
+    LM_RETURN_IF_ERROR(CheckResolved(file, info, /*is_link=*/false));
+  return CheckDigest(file);
 }
 
 Status CheckTrusted(const fs::path& file, const TrustPolicy& policy) { return TrustChecker(policy).Check(file); }
