@@ -34,7 +34,7 @@ constexpr size_t kTypeflag = 156;
 size_t Padded(uint64_t size) { return static_cast<size_t>((size + kBlock - 1) / kBlock * kBlock); }
 
 bool SafeName(const std::string& name) {
-  if (name.empty() || name.front() == '/') return false;
+  if (name.empty() || name.front() == '/' || name.find('\0') != std::string::npos) return false;
   size_t start = 0;
   while (start <= name.size()) {
     size_t end = name.find('/', start);
@@ -208,11 +208,16 @@ std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* m
   std::string archive;
   std::string problem = ReadWholeFile(path, &archive);
   if (!problem.empty()) return problem;
+  return ParseTar(archive, members);
+}
+
+std::string ParseTar(std::string_view archive, std::vector<TarMember>* members) {
   std::set<std::string> seen;
   NextMember next;
   size_t at = 0;
   for (;;) {
-    if (archive.size() - at < kBlock) return at == archive.size() && at > 0 ? "" : "damaged archive: truncated header";
+    if (archive.size() - at < kBlock)
+      return at == archive.size() && at > 0 && next.empty() ? "" : "damaged archive: truncated header";
     const char* header = archive.data() + at;
     if (AllZero(header)) return next.empty() ? "" : "damaged archive: a header without its member";
     if (!ChecksumMatches(header)) return "damaged archive: header checksum mismatch at byte " + std::to_string(at);
@@ -248,7 +253,7 @@ std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* m
   }
 }
 
-std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMember>& members) {
+std::string SerializeTar(const std::vector<TarMember>& members) {
   std::string archive;
   for (const TarMember& member : members) {
     if (!FitsUstar(member.name))
@@ -261,6 +266,11 @@ std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMem
   // Tar's own record size is 10 KiB: the end is padded to it, as tar writes it.
   constexpr size_t kRecord = 20 * kBlock;
   if (archive.size() % kRecord != 0) archive.append(kRecord - archive.size() % kRecord, '\0');
+  return archive;
+}
+
+std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMember>& members) {
+  const std::string archive = SerializeTar(members);
 
   const std::filesystem::path partial = path.string() + ".part";
   const int fd = open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

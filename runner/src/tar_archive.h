@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lm {
@@ -18,6 +19,10 @@ struct TarMember {
 // success. Only regular files with relative names free of ".." are accepted;
 // a name seen twice is an error.
 std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* members);
+// The same for an archive's bytes in memory.
+std::string ParseTar(std::string_view archive, std::vector<TarMember>* members);
+// The bytes WriteTar writes.
+std::string SerializeTar(const std::vector<TarMember>& members);
 
 // Writes the members as a ustar/pax tar, reproducibly (fixed time, owner, mode),
 // to a temporary file renamed over `path` once complete.
