@@ -1,5 +1,6 @@
-/* A hand-made descriptor claiming plugin ABI 99. The runner must refuse it
- * without calling anything in it. */
+/* A hand-made descriptor claiming plugin ABI 99, version 50. The runner must
+ * refuse it without calling anything in it, alone (tests/runner) or put into a
+ * bundle whose manifest says ABI 1 (tests/bundles). */
 #include <link_migration/migration.h>
 #include <stddef.h>
 
