@@ -4,8 +4,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "store_harness.h"
 
@@ -75,6 +77,31 @@ TEST_F(SqliteStore, WaitsForOtherWritersInsteadOfFailing) {
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
   EXPECT_GE(sqlite3_column_int(statement, 0), 1000);
   sqlite3_finalize(statement);
+}
+
+// Another connection writing to a database that is not in WAL mode yet must
+// not fail the switch. The switch asks for the write lock from inside a read
+// transaction, where SQLite returns SQLITE_BUSY at once instead of calling
+// the busy handler, so the store waits on its own. (Seen in CI: eight runners
+// started together on a new database, some failed with "database is locked".)
+TEST_F(SqliteStore, SwitchesToWalWhileAnotherConnectionWrites) {
+  Database writer(DbPath());
+  ASSERT_TRUE(writer.Exec("CREATE TABLE users (id INTEGER)"));
+  ASSERT_EQ(writer.Query("PRAGMA journal_mode"), "delete");
+  ASSERT_TRUE(writer.Exec("BEGIN IMMEDIATE"));
+  ASSERT_TRUE(writer.Exec("INSERT INTO users VALUES (1)"));
+  std::thread finish_writing([&writer] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    writer.Exec("COMMIT");
+  });
+
+  StoreClient store = Client();
+  const lm_result opened = store.Open();
+  finish_writing.join();
+  ASSERT_EQ(opened, LM_OK) << store.message();
+  EXPECT_EQ(Database(DbPath()).Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Database(DbPath()).Query("SELECT count(*) FROM users"), "1");
+  ASSERT_EQ(store.Put(FullRecord(1)), LM_OK) << store.message();
 }
 
 TEST_F(SqliteStore, NativeHandleIsAConnectionToTheDatabase) {

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "common/options.h"
@@ -15,6 +17,8 @@ namespace {
 // failing with SQLITE_BUSY. Other writers (the application, a status
 // command) hold it only briefly; whole runs are serialised by the run lock.
 constexpr int kBusyTimeoutMs = 10000;
+// Between attempts to switch a new database to WAL (see SwitchToWal).
+constexpr std::chrono::milliseconds kWalRetryPause(2);
 
 constexpr char kDefaultPrefix[] = "link_migration_";
 
@@ -108,19 +112,37 @@ Status SqliteStore::Configure() {
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   if (read_only_) return Status::Ok();
 
-  // WAL lets readers carry on while a migration writes. The setting is
-  // stored in the database file, so it stays after we close.
+  LM_STORES_RETURN_IF_ERROR(SwitchToWal());
+  // In WAL mode NORMAL may lose the last commits on power loss; a record of
+  // an applied migration must not be lost while its schema change stays.
+  return Exec("PRAGMA synchronous=FULL", "cannot set synchronous=FULL");
+}
+
+// WAL lets readers carry on while a migration writes. The setting is stored
+// in the database file, so it stays after we close.
+//
+// On a database not yet in WAL mode the switch asks for the write lock from
+// inside a read transaction, and there SQLite does not call the busy handler
+// when another connection holds that lock (each would wait for the other to
+// drop its read lock): a runner switching a new database while another
+// writes it, or switches it too, fails at once with SQLITE_BUSY. Writers let
+// go quickly, so wait for them here, as long as the busy timeout would.
+Status SqliteStore::SwitchToWal() {
   Statement wal;
   LM_STORES_RETURN_IF_ERROR(Prepare(&wal, "PRAGMA journal_mode=WAL", "cannot set WAL mode"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
   int rc = wal.Step();
+  while ((rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
+    wal.Reset();
+    std::this_thread::sleep_for(kWalRetryPause);
+    rc = wal.Step();
+  }
   if (rc != SQLITE_ROW) return Failure("cannot set WAL mode", rc);
   OptionalString mode = wal.Text(0);
   if (!mode || sqlite3_stricmp(mode->c_str(), "wal") != 0) {
     return Status::Error(path_ + ": cannot switch to WAL mode (journal_mode stays \"" + mode.value_or("") + "\")");
   }
-  // In WAL mode NORMAL may lose the last commits on power loss; a record of
-  // an applied migration must not be lost while its schema change stays.
-  return Exec("PRAGMA synchronous=FULL", "cannot set synchronous=FULL");
+  return Status::Ok();
 }
 
 Status SqliteStore::CreateTables() {

@@ -46,6 +46,7 @@ class SqliteStore : public Store {
 
   Status Connect();
   Status Configure();
+  Status SwitchToWal();
   Status CreateTables();
   // Read-only stores may lack the tables; they then list nothing.
   Status TablesExist(bool* exist);

@@ -29,6 +29,8 @@ class Statement {
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  // Makes the statement ready to step again from the start.
+  void Reset() { sqlite3_reset(stmt_); }
 
   // Columns are numbered from 0, as in SQLite.
   int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
