@@ -274,6 +274,11 @@ Status EngineOptionsFrom(const Invocation& inv, EngineOptions* options) {
     if (*inv.step_timeout_ms <= 0) return Status::Error(ErrorKind::kUsage, "--step-timeout needs MS > 0");
     options->step_timeout = std::chrono::milliseconds(*inv.step_timeout_ms);
   }
+  // The commands that start with a read-only look at the records: status,
+  // the current version, and a migration, which ends there when nothing is
+  // pending. A dry run plans from what it reads itself.
+  const bool migrates = inv.command.empty() && (inv.up || inv.down || inv.to) && !inv.dry_run;
+  options->look_at_records_early = migrates || inv.command == "status" || (inv.command.empty() && inv.print_version);
   return Status::Ok();
 }
 

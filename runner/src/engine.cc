@@ -34,19 +34,21 @@ Status RefuseDrift(const Catalog& catalog, const std::vector<Record>& records, b
 
 const char* RunnerVersion() { return LM_RUNNER_VERSION; }
 
-Engine::Engine(EngineOptions options, Config config, Catalog catalog)
-    : options_(std::move(options)), config_(std::move(config)), catalog_(std::move(catalog)),
-      run_id_(NewRunId()), started_(options_.environment->Now()) {}
+Engine::Engine(EngineOptions options, Config config)
+    : options_(std::move(options)), config_(std::move(config)), run_id_(NewRunId()),
+      started_(options_.environment->Now()) {}
 
 Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engine) {
   Config config;
   LM_RETURN_IF_ERROR(LoadConfig(options.config_file, &config));
   if (!options.migration_locations.empty()) config.migration_dirs = options.migration_locations;
+  std::unique_ptr<Engine> opened(new Engine(options, std::move(config)));
+  if (options.look_at_records_early)
+    opened->records_look_ = std::make_unique<RecordsLook>(opened->StoreRequest(/*read_only=*/true));
   std::vector<MigrationSource> sources;
-  LM_RETURN_IF_ERROR(DiscoverMigrationSources(config.migration_dirs, &sources));
-  Catalog catalog;
-  LM_RETURN_IF_ERROR(LoadCatalog(sources, config.trust, config.bundles, &catalog));
-  engine->reset(new Engine(options, std::move(config), std::move(catalog)));
+  LM_RETURN_IF_ERROR(DiscoverMigrationSources(opened->config_.migration_dirs, &sources));
+  LM_RETURN_IF_ERROR(LoadCatalog(sources, opened->config_.trust, opened->config_.bundles, &opened->catalog_));
+  *engine = std::move(opened);
   return Status::Ok();
 }
 
@@ -56,7 +58,7 @@ std::chrono::milliseconds Engine::LockTimeout() const {
   return kDefaultLockTimeout;
 }
 
-Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings) {
+StoreOpenRequest Engine::StoreRequest(bool read_only) const {
   const Environment& env = *options_.environment;
   StoreOpenRequest request;
   request.config = &config_;
@@ -67,8 +69,24 @@ Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, s
   request.pid = env.Pid();
   request.run_id = run_id_;
   request.started_at = FormatUtc(started_);
+  return request;
+}
+
+Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings) {
+  StoreOpenRequest request = StoreRequest(read_only);
   for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
   return OpenVersionStore(request, store, warnings);
+}
+
+Status Engine::LookAtRecords(std::unique_ptr<VersionStore>* store, std::vector<Record>* records,
+                             std::vector<std::string>* warnings) {
+  if (records_look_) {
+    const bool taken = records_look_->Take(store, records);
+    records_look_.reset();
+    if (taken) return Status::Ok();
+  }
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, store, warnings));
+  return (*store)->ListRecords(records);
 }
 
 RunIdentity Engine::Identity() const {
@@ -88,6 +106,8 @@ Status Engine::OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* sto
 Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   if (request.dry_run) return MigrateHere(request, reporter);
   if (NothingToDo(request, reporter)) return Status::Ok();
+  // No thread of ours may be running when the worker is forked.
+  records_look_.reset();
   SupervisorOptions supervision;
   if (options_.step_timeout) {
     supervision.step_timeout = options_.step_timeout;
@@ -105,9 +125,8 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
 bool Engine::NothingToDo(const MigrateRequest& request, Reporter& reporter) {
   std::unique_ptr<VersionStore> store;
   std::vector<std::string> warnings;
-  if (!OpenStore(/*read_only=*/true, &store, &warnings).ok() || !warnings.empty()) return false;
   std::vector<Record> records;
-  if (!store->ListRecords(&records).ok()) return false;
+  if (!LookAtRecords(&store, &records, &warnings).ok() || !warnings.empty()) return false;
   if (request.validate && !RefuseDrift(catalog_, records, request.allow_out_of_order).ok()) return false;
   Plan plan;
   if (!MakePlan(catalog_, records, request, &plan).ok() || !plan.steps.empty()) return false;
@@ -182,11 +201,10 @@ Status Engine::RecordDeath(const PlannedStep& step, const std::string& reason) {
 Status Engine::GetStatus(StatusReport* report) {
   std::unique_ptr<VersionStore> store;
   *report = StatusReport{};
-  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, &store, &report->warnings));
   const std::vector<Migration>& known = catalog_.migrations();
   std::vector<Record> records;
   records.reserve(known.size());
-  LM_RETURN_IF_ERROR(store->ListRecords(&records));
+  LM_RETURN_IF_ERROR(LookAtRecords(&store, &records, &report->warnings));
   report->store_name = store->name();
   report->current_version = CurrentVersion(records);
 

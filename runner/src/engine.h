@@ -1,6 +1,6 @@
 // The engine: everything the CLI does, callable from tests. Open reads the
 // config and loads every migration plugin (all problems reported before any
-// store is touched); each command then opens the store it needs.
+// store's); each command then opens the store it needs.
 #ifndef LINK_MIGRATION_RUNNER_ENGINE_H
 #define LINK_MIGRATION_RUNNER_ENGINE_H
 
@@ -17,8 +17,10 @@
 #include "environment.h"
 #include "executor.h"
 #include "plan.h"
+#include "records_look.h"
 #include "reporter.h"
 #include "status.h"
+#include "store_host.h"
 #include "store_lock.h"
 #include "version_store.h"
 
@@ -35,6 +37,9 @@ struct EngineOptions {
   // Overrides the config's step_timeout_ms.
   std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();
+  // For status and migrate: Open starts a read-only look at the store's
+  // records on a second thread while it reads the migration folders.
+  bool look_at_records_early = false;
 };
 
 // One line of `status`: a version known from the plugins, the store, or both.
@@ -82,11 +87,16 @@ class Engine {
   Status Repair(Reporter& reporter, std::vector<std::string>* repaired);
 
  private:
-  Engine(EngineOptions options, Config config, Catalog catalog);
+  Engine(EngineOptions options, Config config);
+  StoreOpenRequest StoreRequest(bool read_only) const;
   Status OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings);
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
   Status OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store, std::unique_ptr<StoreLock>* lock);
+  // The early look's store and records, or a fresh read-only open and
+  // listing when there was no look or it failed.
+  Status LookAtRecords(std::unique_ptr<VersionStore>* store, std::vector<Record>* records,
+                       std::vector<std::string>* warnings);
   // True when a read-only look, as status takes, finds nothing to run and
   // nothing wrong; then no lock is taken and no worker started.
   bool NothingToDo(const MigrateRequest& request, Reporter& reporter);
@@ -99,6 +109,7 @@ class Engine {
   Catalog catalog_;
   std::string run_id_;
   std::chrono::system_clock::time_point started_;
+  std::unique_ptr<RecordsLook> records_look_;
 };
 
 // The runner's version, recorded with every applied migration.

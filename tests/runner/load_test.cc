@@ -39,6 +39,15 @@ TEST_F(LoadTest, AbiMismatchNamesBothVersions) {
   EXPECT_THAT(message, HasSubstr("built for plugin ABI 99, this runner supports ABI 1"));
 }
 
+// The store is read on a second thread while the plugins load; a broken
+// plugin is still the error reported, whatever the store's own problem.
+TEST_F(LoadTest, PluginErrorWinsOverAnUnopenableStore) {
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "sqlite"}, {"options", {{"database", "no/such/dir/x.db"}}}}}});
+  const fs::path file = CopyPlugin(plugin::kWrongAbi, MigrationsDir());
+  std::string message = OpenFails();
+  EXPECT_THAT(message, HasSubstr(file.string() + ": built for plugin ABI 99"));
+}
+
 TEST_F(LoadTest, NotALibrary) {
   const fs::path file = MigrationsDir() / "notes.so";
   WriteFile(file, "These are the release notes of version 2.4, which someone saved with the wrong name.\n");
