@@ -277,8 +277,11 @@ Status EngineOptionsFrom(const Invocation& inv, EngineOptions* options) {
   // The commands that start with a read-only look at the records: status,
   // the current version, and a migration, which ends there when nothing is
   // pending. A dry run plans from what it reads itself.
-  const bool migrates = inv.command.empty() && (inv.up || inv.down || inv.to) && !inv.dry_run;
-  options->look_at_records_early = migrates || inv.command == "status" || (inv.command.empty() && inv.print_version);
+  const std::string& command = inv.command;
+  const bool migrates = command == "up" || command == "down" || command == "to" ||
+                        (command.empty() && (inv.up || inv.down || inv.to));
+  options->look_at_records_early = (migrates && !inv.dry_run) || command == "status" || command == "current" ||
+                                   (command.empty() && inv.print_version);
   return Status::Ok();
 }
 

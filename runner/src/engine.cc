@@ -78,15 +78,15 @@ Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, s
   return OpenVersionStore(request, store, warnings);
 }
 
-Status Engine::LookAtRecords(std::unique_ptr<VersionStore>* store, std::vector<Record>* records,
-                             std::vector<std::string>* warnings) {
+Status Engine::LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>* warnings) {
   if (records_look_) {
-    const bool taken = records_look_->Take(store, records);
+    const bool taken = records_look_->Take(snapshot);
     records_look_.reset();
     if (taken) return Status::Ok();
   }
-  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, store, warnings));
-  return (*store)->ListRecords(records);
+  StoreOpenRequest request = StoreRequest(/*read_only=*/true);
+  for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
+  return TakeSnapshot(request, snapshot, warnings);
 }
 
 RunIdentity Engine::Identity() const {
@@ -123,14 +123,14 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
 // (pending steps, drift, a store that cannot be read) takes the full path,
 // which decides and reports under the lock.
 bool Engine::NothingToDo(const MigrateRequest& request, Reporter& reporter) {
-  std::unique_ptr<VersionStore> store;
+  RecordsSnapshot snapshot;
   std::vector<std::string> warnings;
-  std::vector<Record> records;
-  if (!LookAtRecords(&store, &records, &warnings).ok() || !warnings.empty()) return false;
+  if (!LookAtRecords(&snapshot, &warnings).ok() || !warnings.empty()) return false;
+  const std::vector<Record>& records = snapshot.records;
   if (request.validate && !RefuseDrift(catalog_, records, request.allow_out_of_order).ok()) return false;
   Plan plan;
   if (!MakePlan(catalog_, records, request, &plan).ok() || !plan.steps.empty()) return false;
-  reporter.PlanReady(store->name(), plan, /*dry_run=*/false);
+  reporter.PlanReady(snapshot.store_name, plan, /*dry_run=*/false);
   return true;
 }
 
@@ -199,13 +199,12 @@ Status Engine::RecordDeath(const PlannedStep& step, const std::string& reason) {
 }
 
 Status Engine::GetStatus(StatusReport* report) {
-  std::unique_ptr<VersionStore> store;
   *report = StatusReport{};
   const std::vector<Migration>& known = catalog_.migrations();
-  std::vector<Record> records;
-  records.reserve(known.size());
-  LM_RETURN_IF_ERROR(LookAtRecords(&store, &records, &report->warnings));
-  report->store_name = store->name();
+  RecordsSnapshot snapshot;
+  LM_RETURN_IF_ERROR(LookAtRecords(&snapshot, &report->warnings));
+  std::vector<Record>& records = snapshot.records;
+  report->store_name = std::move(snapshot.store_name);
   report->current_version = CurrentVersion(records);
 
   // Both sides ascending by version, merged: one line per version.

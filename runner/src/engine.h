@@ -93,10 +93,9 @@ class Engine {
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
   Status OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store, std::unique_ptr<StoreLock>* lock);
-  // The early look's store and records, or a fresh read-only open and
-  // listing when there was no look or it failed.
-  Status LookAtRecords(std::unique_ptr<VersionStore>* store, std::vector<Record>* records,
-                       std::vector<std::string>* warnings);
+  // The early look's snapshot, or a fresh one when there was no look or it
+  // failed (which then reports why).
+  Status LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>* warnings);
   // True when a read-only look, as status takes, finds nothing to run and
   // nothing wrong; then no lock is taken and no worker started.
   bool NothingToDo(const MigrateRequest& request, Reporter& reporter);

@@ -4,6 +4,13 @@
 
 namespace lm {
 
+Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, std::vector<std::string>* warnings) {
+  std::unique_ptr<VersionStore> store;
+  LM_RETURN_IF_ERROR(OpenVersionStore(request, &store, warnings));
+  snapshot->store_name = store->name();
+  return store->ListRecords(&snapshot->records);
+}
+
 RecordsLook::RecordsLook(const StoreOpenRequest& request) : config_(*request.config), request_(request) {
   request_.config = &config_;
   request_.read_only = true;
@@ -20,19 +27,17 @@ void RecordsLook::Look() {
   // not used, and the usual path meets the same problem and reports it.
   try {
     std::vector<std::string> warnings;
-    if (!OpenVersionStore(request_, &store_, &warnings).ok() || !warnings.empty()) return;
-    usable_ = store_->ListRecords(&records_).ok();
+    usable_ = TakeSnapshot(request_, &snapshot_, &warnings).ok() && warnings.empty();
   } catch (...) {
     usable_ = false;
   }
 }
 
-bool RecordsLook::Take(std::unique_ptr<VersionStore>* store, std::vector<Record>* records) {
+bool RecordsLook::Take(RecordsSnapshot* snapshot) {
   if (thread_.joinable()) thread_.join();
   if (!usable_) return false;
   usable_ = false;
-  *store = std::move(store_);
-  *records = std::move(records_);
+  *snapshot = std::move(snapshot_);
   return true;
 }
 

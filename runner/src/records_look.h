@@ -7,6 +7,7 @@
 #define LINK_MIGRATION_RUNNER_RECORDS_LOOK_H
 
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -16,6 +17,18 @@
 #include "version_store.h"
 
 namespace lm {
+
+// What a read-only look found: the store's name and its committed records.
+// The store is closed by then (closing frees what SQLite read of the schema,
+// work worth keeping off the main thread too).
+struct RecordsSnapshot {
+  std::string store_name;
+  std::vector<Record> records;
+};
+
+// Opens the store read-only, lists its records and closes it. Warnings for
+// the user (a store of the minimal contract) are appended.
+Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, std::vector<std::string>* warnings);
 
 class RecordsLook {
  public:
@@ -32,15 +45,14 @@ class RecordsLook {
   // opened without a warning (a store of the minimal contract warns, and
   // needs the known versions to list) and listed without an error. False
   // means: open the store the usual way, which reports whatever went wrong.
-  bool Take(std::unique_ptr<VersionStore>* store, std::vector<Record>* records);
+  bool Take(RecordsSnapshot* snapshot);
 
  private:
   void Look();
 
   Config config_;
   StoreOpenRequest request_;
-  std::unique_ptr<VersionStore> store_;
-  std::vector<Record> records_;
+  RecordsSnapshot snapshot_;
   bool usable_ = false;
   std::thread thread_;  // last: starts once everything above is in place
 };
