@@ -24,6 +24,7 @@ add_library(link_migration_engine STATIC
   src/plan.cc
   src/plugin_library.cc
   src/records_look.cc
+  src/relay_format.cc
   src/step_context.cc
   src/supervisor.cc
   src/tar_archive.cc

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <algorithm>
 #include <iostream>
+#include <string_view>
 
 #include "worker_relay.h"
 
@@ -68,19 +69,29 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer,
                   std::optional<std::chrono::milliseconds> step_timeout) {
   constexpr int kExitCheckMs = 100;
   WatchResult result;
-  std::optional<int64_t> clocked_version;
-  std::string pending;
+  uint64_t clocked_starts = 0;  // the step clocked is the one started last
+  std::string pending;  // the start of a line whose end has not come yet
   char buffer[8192];
+  // Whole lines are replayed straight from the buffer; only a line cut off
+  // at its end is copied, to wait for the rest.
   auto feed = [&](const char* bytes, size_t size) {
-    pending.append(bytes, size);
-    for (size_t end; (end = pending.find('\n')) != std::string::npos; pending.erase(0, end + 1))
-      replayer.Replay(pending.substr(0, end));
+    std::string_view data(bytes, size);
+    for (size_t end; (end = data.find('\n')) != std::string_view::npos; data.remove_prefix(end + 1)) {
+      if (pending.empty()) {
+        replayer.Replay(data.substr(0, end));
+      } else {
+        pending.append(data.data(), end);
+        replayer.Replay(pending);
+        pending.clear();
+      }
+    }
+    pending.append(data);
   };
   bool exited = false;
   bool open = true;
   while (!exited) {
-    if (replayer.running_step() && clocked_version != replayer.running_step()->migration->version) {
-      clocked_version = replayer.running_step()->migration->version;
+    if (replayer.running_step() && clocked_starts != replayer.starts()) {
+      clocked_starts = replayer.starts();
       result.step_started = Clock::now();
     }
     int wait_ms = kExitCheckMs;

@@ -3,28 +3,36 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "step_context.h"
 
 namespace lm {
 namespace {
 
-using nlohmann::json;
+// The report types (relay_format.h), one letter each.
+constexpr char kWarning = 'W';
+constexpr char kPlan = 'P';
+constexpr char kStart = 'S';
+constexpr char kLine = 'L';
+constexpr char kFinish = 'F';
+constexpr char kStatus = 'X';
 
-json StepJson(const PlannedStep& step) {
-  return json::array({step.migration->version, DirectionName(step.direction), step.previous_attempts});
+void WriteStep(relay::MessageWriter& writer, const PlannedStep& step) {
+  writer.Int(step.migration->version);
+  writer.Int(step.direction == Direction::kUp ? 0 : 1);
+  writer.Int(step.previous_attempts);
 }
 
 }  // namespace
 
-void RelayReporter::Send(const std::string& line) {
+void RelayReporter::Send() {
   // Whatever a step left in stdio buffers goes first.
   std::cout.flush();
   std::fflush(nullptr);
-  std::string text = kReportMarker + line + "\n";
+  const std::string& text = writer_.Finish();
   for (size_t written = 0; written < text.size();) {
     ssize_t n = write(fd_, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
@@ -33,60 +41,70 @@ void RelayReporter::Send(const std::string& line) {
   }
 }
 
-void RelayReporter::Warning(const std::string& message) { Send(json{{"t", "warning"}, {"m", message}}.dump()); }
+void RelayReporter::Warning(const std::string& message) {
+  writer_.Start(kReportMarker, kWarning);
+  writer_.Text(message);
+  Send();
+}
 
 void RelayReporter::PlanReady(const std::string& store_name, const Plan& plan, bool dry_run) {
-  json steps = json::array();
+  writer_.Start(kReportMarker, kPlan);
+  writer_.Text(store_name);
+  writer_.Int(plan.current_version);
+  writer_.Int(plan.final_version);
+  writer_.Int(dry_run ? 1 : 0);
+  writer_.Int(static_cast<int64_t>(plan.steps.size()));
   for (const PlannedStep& step : plan.steps) {
-    json described = StepJson(step);
-    described.push_back(step.migration->description);
-    described.push_back(step.migration->up_note);
-    described.push_back(step.migration->down_note);
-    steps.push_back(described);
+    WriteStep(writer_, step);
+    writer_.Text(step.migration->description);
+    writer_.Text(step.migration->up_note);
+    writer_.Text(step.migration->down_note);
   }
-  Send(json{{"t", "plan"},
-            {"store", store_name},
-            {"current", plan.current_version},
-            {"final", plan.final_version},
-            {"dry", dry_run},
-            {"steps", steps}}
-           .dump(-1, ' ', false, json::error_handler_t::replace));
+  Send();
 }
 
 void RelayReporter::StepStarted(const PlannedStep& step, size_t index, size_t count) {
-  Send(json{{"t", "start"}, {"step", StepJson(step)}, {"i", index}, {"n", count}}.dump());
+  writer_.Start(kReportMarker, kStart);
+  WriteStep(writer_, step);
+  writer_.Int(static_cast<int64_t>(index));
+  writer_.Int(static_cast<int64_t>(count));
+  Send();
 }
 
 void RelayReporter::StepLine(LineKind kind, const std::string& line) {
-  // Invalid UTF-8 from a step must not break the relay.
-  Send(json{{"t", "line"}, {"k", static_cast<int>(kind)}, {"m", line}}.dump(-1, ' ', false,
-                                                                                json::error_handler_t::replace));
+  writer_.Start(kReportMarker, kLine);
+  writer_.Int(static_cast<int64_t>(kind));
+  writer_.Text(line);
+  Send();
 }
 
 void RelayReporter::StepFinished(const PlannedStep& step, const StepOutcome& outcome) {
-  Send(json{{"t", "finish"},
-            {"step", StepJson(step)},
-            {"ok", outcome.ok},
-            {"ms", outcome.duration_ms},
-            {"err", outcome.error},
-            {"cl", outcome.changelog_path}}
-           .dump(-1, ' ', false, json::error_handler_t::replace));
+  writer_.Start(kReportMarker, kFinish);
+  WriteStep(writer_, step);
+  writer_.Int(outcome.ok ? 1 : 0);
+  writer_.Int(outcome.duration_ms);
+  writer_.Text(outcome.error);
+  writer_.Text(outcome.changelog_path);
+  Send();
 }
 
 void RelayReporter::Finished(const Status& status) {
-  Send(json{{"t", "status"}, {"code", status.exit_code()}, {"m", status.message()}}.dump(
-      -1, ' ', false, json::error_handler_t::replace));
+  writer_.Start(kReportMarker, kStatus);
+  writer_.Int(status.exit_code());
+  writer_.Text(status.message());
+  Send();
 }
 
 // A marker may follow a partial line the step printed without a newline:
 // the text before it is still the step's output.
-void RelayReplayer::Replay(const std::string& line) {
-  const size_t marker = line.find_first_of(std::string{kReportMarker, kLogLineMarker});
-  if (marker == std::string::npos) {
-    reporter_.StepLine(LineKind::kOutput, line);
+void RelayReplayer::Replay(std::string_view line) {
+  static constexpr char kMarkers[] = {kReportMarker, kLogLineMarker};
+  const size_t marker = line.find_first_of(std::string_view(kMarkers, sizeof(kMarkers)));
+  if (marker == std::string_view::npos) {
+    reporter_.StepLine(LineKind::kOutput, std::string(line));
     return;
   }
-  if (marker > 0) reporter_.StepLine(LineKind::kOutput, line.substr(0, marker));
+  if (marker > 0) reporter_.StepLine(LineKind::kOutput, std::string(line.substr(0, marker)));
   if (line[marker] == kReportMarker) {
     ReplayReport(line.substr(marker + 1));
     return;
@@ -94,65 +112,113 @@ void RelayReplayer::Replay(const std::string& line) {
   static constexpr LineKind kByLevel[] = {LineKind::kDebug, LineKind::kInfo, LineKind::kWarning, LineKind::kError};
   const int level = marker + 1 < line.size() ? line[marker + 1] - '0' : -1;
   if (level >= 0 && level <= 3) {
-    reporter_.StepLine(kByLevel[level], line.substr(marker + 2));
+    reporter_.StepLine(kByLevel[level], std::string(line.substr(marker + 2)));
   } else {
-    reporter_.StepLine(LineKind::kOutput, line.substr(marker + 1));
+    reporter_.StepLine(LineKind::kOutput, std::string(line.substr(marker + 1)));
   }
 }
 
-PlannedStep RelayReplayer::StepFrom(const json& raw) const {
-  PlannedStep step;
-  const int64_t version = raw.at(0).get<int64_t>();
+bool RelayReplayer::ReadStep(relay::MessageReader& message, PlannedStep* step, int64_t* version_read) const {
+  int64_t version = 0, direction = 0, attempts = 0;
+  if (!message.Int(&version) || !message.Int(&direction) || !message.Int(&attempts)) return false;
+  if (direction != 0 && direction != 1) return false;
+  if (attempts < INT32_MIN || attempts > INT32_MAX) return false;
   auto described = described_.find(version);
-  step.migration = described != described_.end() ? &described->second : catalog_.Find(version);
-  step.direction = raw.at(1).get<std::string>() == "up" ? Direction::kUp : Direction::kDown;
-  step.previous_attempts = raw.at(2).get<int32_t>();
-  return step;
+  step->migration = described != described_.end() ? &described->second : catalog_.Find(version);
+  step->direction = direction == 0 ? Direction::kUp : Direction::kDown;
+  step->previous_attempts = static_cast<int32_t>(attempts);
+  if (version_read != nullptr) *version_read = version;
+  return true;
 }
 
-void RelayReplayer::ReplayReport(const std::string& text) {
-  json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!message.is_object()) return;
-  auto step_from = [this](const json& raw) { return StepFrom(raw); };
-  try {
-    const std::string type = message.at("t").get<std::string>();
-    if (type == "warning") {
-      reporter_.Warning(message.at("m").get<std::string>());
-    } else if (type == "plan") {
-      plan_ = Plan{};
-      plan_.current_version = message.at("current").get<int64_t>();
-      plan_.final_version = message.at("final").get<int64_t>();
-      for (const json& raw : message.at("steps")) {
-        const Migration* known = catalog_.Find(raw.at(0).get<int64_t>());
-        if (known != nullptr && raw.size() >= 6) {
-          Migration copy = *known;
-          copy.description = raw.at(3).get<std::string>();
-          copy.up_note = raw.at(4).get<std::string>();
-          copy.down_note = raw.at(5).get<std::string>();
-          described_[copy.version] = std::move(copy);
-        }
-        plan_.steps.push_back(step_from(raw));
-      }
-      reporter_.PlanReady(message.at("store").get<std::string>(), plan_, message.at("dry").get<bool>());
-    } else if (type == "start") {
-      running_ = step_from(message.at("step"));
+// The whole plan is read before the reporter hears of it: a cut-off plan is
+// dropped, not reported in part.
+void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
+  std::string store;
+  int64_t current = 0, final_version = 0, dry = 0, count = 0;
+  if (!message.Text(&store) || !message.Int(&current) || !message.Int(&final_version) || !message.Int(&dry) ||
+      !message.Int(&count) || count < 0) {
+    return;
+  }
+  Plan plan;
+  plan.current_version = current;
+  plan.final_version = final_version;
+  std::map<int64_t, Migration> described;
+  std::string description, up_note, down_note;
+  for (int64_t i = 0; i < count; ++i) {
+    PlannedStep step;
+    int64_t version = 0;
+    if (!ReadStep(message, &step, &version) || !message.Text(&description) || !message.Text(&up_note) ||
+        !message.Text(&down_note)) {
+      return;
+    }
+    const Migration* known = catalog_.Find(version);
+    if (known != nullptr &&
+        (known->description != description || known->up_note != up_note || known->down_note != down_note)) {
+      Migration copy = *known;
+      copy.description = description;
+      copy.up_note = up_note;
+      copy.down_note = down_note;
+      step.migration = &(described[copy.version] = std::move(copy));
+    } else {
+      step.migration = known;
+    }
+    plan.steps.push_back(step);
+  }
+  if (!message.Done()) return;
+  described_ = std::move(described);  // node-based: the steps' pointers stay valid
+  plan_ = std::move(plan);
+  reporter_.PlanReady(store, plan_, dry != 0);
+}
+
+void RelayReplayer::ReplayReport(std::string_view payload) {
+  relay::MessageReader message(payload);
+  switch (message.type()) {
+    case kWarning:
+      if (message.Text(&text_) && message.Done()) reporter_.Warning(text_);
+      return;
+    case kPlan:
+      ReplayPlan(message);
+      return;
+    case kStart: {
+      PlannedStep step;
+      int64_t index = 0, count = 0;
+      if (!ReadStep(message, &step) || !message.Int(&index) || !message.Int(&count) || !message.Done()) return;
+      running_ = step;
+      ++starts_;
       if (running_->migration == nullptr) return;
-      reporter_.StepStarted(*running_, message.at("i").get<size_t>(), message.at("n").get<size_t>());
-    } else if (type == "line") {
-      reporter_.StepLine(static_cast<LineKind>(message.at("k").get<int>()), message.at("m").get<std::string>());
-    } else if (type == "finish") {
-      PlannedStep step = step_from(message.at("step"));
-      StepOutcome outcome{message.at("ok").get<bool>(), message.at("ms").get<int64_t>(),
-                          message.at("err").get<std::string>(), message.at("cl").get<std::string>()};
+      reporter_.StepStarted(*running_, static_cast<size_t>(index), static_cast<size_t>(count));
+      return;
+    }
+    case kLine: {
+      int64_t kind = 0;
+      if (!message.Int(&kind) || !message.Text(&text_) || !message.Done()) return;
+      if (kind < static_cast<int64_t>(LineKind::kOutput) || kind > static_cast<int64_t>(LineKind::kError)) return;
+      reporter_.StepLine(static_cast<LineKind>(kind), text_);
+      return;
+    }
+    case kFinish: {
+      PlannedStep step;
+      int64_t ok = 0;
+      StepOutcome outcome;
+      if (!ReadStep(message, &step) || !message.Int(&ok) || !message.Int(&outcome.duration_ms) ||
+          !message.Text(&outcome.error) || !message.Text(&outcome.changelog_path) || !message.Done()) {
+        return;
+      }
+      outcome.ok = ok != 0;
       running_.reset();
       if (step.migration != nullptr) reporter_.StepFinished(step, outcome);
-    } else if (type == "status") {
-      int code = message.at("code").get<int>();
-      final_ = code == 0 ? Status::Ok()
-                         : Status::Error(static_cast<ErrorKind>(code), message.at("m").get<std::string>());
+      return;
     }
-  } catch (const json::exception&) {
-    // A malformed line is dropped; the worker's exit status still decides.
+    case kStatus: {
+      int64_t code = 0;
+      if (!message.Int(&code) || !message.Text(&text_) || !message.Done()) return;
+      if (code < 0 || code > INT32_MAX) return;
+      final_ = code == 0 ? Status::Ok() : Status::Error(static_cast<ErrorKind>(code), text_);
+      return;
+    }
+    default:
+      return;
   }
 }
 

@@ -1,17 +1,18 @@
 // Carries a worker process's reports to its supervisor. The worker's stdout
 // and stderr are one pipe to the supervisor: steps print into it, host->log
 // writes marked lines into it, and every Reporter call becomes a marked JSON
-// line in it. The supervisor replays the stream into the real Reporter and
-// learns which step is running.
+// line in it (relay_format.h). The supervisor replays the stream into the
+// real Reporter and learns which step is running.
 #ifndef LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 #define LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "catalog.h"
+#include "relay_format.h"
 #include "reporter.h"
 #include "status.h"
 
@@ -31,8 +32,10 @@ class RelayReporter : public Reporter {
   void Finished(const Status& status);
 
  private:
-  void Send(const std::string& json_line);
+  // Writes the message built in writer_.
+  void Send();
   int fd_;
+  relay::MessageWriter writer_;
 };
 
 // Supervisor side: replays one line; keeps track of the step in progress and
@@ -42,22 +45,31 @@ class RelayReplayer {
   RelayReplayer(const Catalog& catalog, Reporter& reporter) : catalog_(catalog), reporter_(reporter) {}
 
   // One line of the stream, without its newline.
-  void Replay(const std::string& line);
+  void Replay(std::string_view line);
 
   const std::optional<PlannedStep>& running_step() const { return running_; }
+  // How many steps have started so far.
+  uint64_t starts() const { return starts_; }
   const std::optional<Status>& final_status() const { return final_; }
 
  private:
-  void ReplayReport(const std::string& text);
-  PlannedStep StepFrom(const nlohmann::json& raw) const;
+  // A malformed report is dropped; the worker's exit status still decides.
+  void ReplayReport(std::string_view payload);
+  void ReplayPlan(relay::MessageReader& message);
+  // Reads a step's version (also into version_read, unless NULL), direction
+  // and attempts; false if malformed.
+  bool ReadStep(relay::MessageReader& message, PlannedStep* step, int64_t* version_read = nullptr) const;
 
   const Catalog& catalog_;
   Reporter& reporter_;
   // The supervisor never loads plugins: the worker sends the texts it read
-  // from them, kept here in copies of the catalog's entries.
+  // from them, kept here in copies of the catalog's entries (only where they
+  // differ from the catalog's).
   std::map<int64_t, Migration> described_;
+  std::string text_;  // a field being read, its buffer reused
   Plan plan_;  // owns the steps handed to reporter_
   std::optional<PlannedStep> running_;
+  uint64_t starts_ = 0;
   std::optional<Status> final_;
 };
 
