@@ -104,6 +104,62 @@ TEST_F(SqliteStore, SwitchesToWalWhileAnotherConnectionWrites) {
   ASSERT_EQ(store.Put(FullRecord(1)), LM_OK) << store.message();
 }
 
+// The store keeps its record, event, BEGIN and COMMIT statements prepared
+// for the connection's life. Every migration changes the schema, through
+// the store's own connection or another one; the kept statements must follow
+// (SQLite prepares them again), and a failure must say what failed.
+TEST_F(SqliteStore, KeptStatementsFollowSchemaChanges) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  auto* db = static_cast<sqlite3*>(store.NativeHandle("sqlite3"));
+  ASSERT_NE(db, nullptr);
+  for (int64_t version = 1; version <= 3; ++version) {
+    ASSERT_EQ(store.Begin(), LM_OK) << store.message();
+    const std::string table = "CREATE TABLE t" + std::to_string(version) + " (id INTEGER)";
+    ASSERT_EQ(sqlite3_exec(db, table.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(store.Append(FullEvent(version, LM_EVENT_APPLY)), LM_OK) << store.message();
+    ASSERT_EQ(store.Put(FullRecord(version)), LM_OK) << store.message();
+    ASSERT_EQ(store.Commit(), LM_OK) << store.message();
+  }
+  Database other(DbPath());
+  ASSERT_TRUE(other.Exec("CREATE TABLE from_elsewhere (id INTEGER)"));
+  ASSERT_TRUE(other.Exec("ALTER TABLE link_migration_events ADD COLUMN note TEXT"));
+  ASSERT_EQ(store.Append(FullEvent(4, LM_EVENT_APPLY)), LM_OK) << store.message();
+  ASSERT_EQ(store.Put(FullRecord(4)), LM_OK) << store.message();
+  EXPECT_EQ(other.Query("SELECT count(*) FROM link_migration_records"), "4");
+  EXPECT_EQ(other.Query("SELECT count(*) FROM link_migration_events"), "4");
+
+  ASSERT_TRUE(other.Exec("DROP TABLE link_migration_records"));
+  EXPECT_EQ(store.Put(FullRecord(5)), LM_ERROR);
+  EXPECT_NE(store.message().find("cannot store a record"), std::string::npos) << store.message();
+  EXPECT_NE(store.message().find("no such table"), std::string::npos) << store.message();
+}
+
+// Between calls a kept statement is reset: it holds no read of the database,
+// so another connection can checkpoint the whole WAL away, and it keeps
+// nothing of the caller's values.
+TEST_F(SqliteStore, KeptStatementsHoldNoReadBetweenCalls) {
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  ASSERT_EQ(store.Begin(), LM_OK) << store.message();
+  ASSERT_EQ(store.Put(FullRecord(1)), LM_OK) << store.message();
+  ASSERT_EQ(store.Commit(), LM_OK) << store.message();
+  ASSERT_EQ(store.Append(FullEvent(1, LM_EVENT_APPLY)), LM_OK) << store.message();
+  Database other(DbPath());
+  // busy, log frames, frames checkpointed: "0" when nothing held it back.
+  EXPECT_EQ(other.Query("PRAGMA wal_checkpoint(TRUNCATE)"), "0");
+  auto* db = static_cast<sqlite3*>(store.NativeHandle("sqlite3"));
+  ASSERT_NE(db, nullptr);
+  for (sqlite3_stmt* kept = sqlite3_next_stmt(db, nullptr); kept != nullptr; kept = sqlite3_next_stmt(db, kept)) {
+    EXPECT_FALSE(sqlite3_stmt_busy(kept)) << sqlite3_sql(kept);
+    // Cleared parameters expand to NULL; a text still bound would show quoted.
+    char* expanded = sqlite3_expanded_sql(kept);
+    ASSERT_NE(expanded, nullptr);
+    EXPECT_EQ(std::string(expanded).find('\''), std::string::npos) << expanded;
+    sqlite3_free(expanded);
+  }
+}
+
 TEST_F(SqliteStore, NativeHandleIsAConnectionToTheDatabase) {
   StoreClient store = Client();
   ASSERT_EQ(store.Open(), LM_OK) << store.message();

@@ -58,9 +58,14 @@ SqliteStore::SqliteStore(std::string path, const std::string& prefix, bool read_
       records_table_(Quote(prefix + "records")),
       events_table_(Quote(prefix + "events")),
       read_only_(read_only),
-      lock_(path_, owner, read_only) {}
+      lock_(path_, owner, read_only),
+      put_record_sql_("INSERT OR REPLACE INTO " + records_table_ + " (" + kRecordColumns +
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+      append_event_sql_("INSERT INTO " + events_table_ + " (" + kEventColumns +
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
 
 SqliteStore::~SqliteStore() {
+  for (Statement* kept : {&put_record_, &append_event_, &begin_, &commit_}) kept->Finalize();
   // Closing rolls back a transaction left open; the run lock goes with lock_.
   sqlite3_close_v2(db_);
 }
@@ -186,6 +191,18 @@ Status SqliteStore::RequireWritable(const char* operation) const {
   return read_only_ ? ReadOnlyError(operation, path_) : Status::Ok();
 }
 
+template <class Bind>
+Status SqliteStore::RunKept(Statement* statement, const std::string& sql, const char* what, Bind bind) {
+  if (!statement->prepared()) LM_STORES_RETURN_IF_ERROR(Prepare(statement, sql, what, SQLITE_PREPARE_PERSISTENT));
+  bind(*statement);
+  const int rc = statement->Step();
+  // The failure is read before the reset, while the connection's message
+  // is still this step's.
+  Status status = rc == SQLITE_DONE ? Status::Ok() : Failure(what, rc);
+  statement->Release();
+  return status;
+}
+
 Status SqliteStore::ListRecords(const RecordVisitor& visit) {
   bool exist = false;
   LM_STORES_RETURN_IF_ERROR(TablesExist(&exist));
@@ -222,26 +239,20 @@ Status SqliteStore::ListRecords(const RecordVisitor& visit) {
 
 Status SqliteStore::PutRecord(const Record& record) {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("put_record"));
-  Statement insert;
-  LM_STORES_RETURN_IF_ERROR(Prepare(&insert,
-                                    "INSERT OR REPLACE INTO " + records_table_ + " (" + kRecordColumns +
-                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                                        "?12)",
-                                    "cannot store a record"));
-  insert.Bind(1, record.version);
-  insert.Bind(2, StateName(record.state));
-  insert.Bind(3, record.name);
-  insert.Bind(4, record.checksum);
-  insert.Bind(5, record.applied_at);
-  insert.Bind(6, record.duration_ms);
-  insert.Bind(7, record.applied_by);
-  insert.Bind(8, record.runner_version);
-  insert.Bind(9, record.error);
-  insert.Bind(10, record.changelog_path);
-  insert.Bind(11, int64_t{record.attempts});
-  insert.Bind(12, record.run_id);
-  int rc = insert.Step();
-  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot store a record", rc);
+  return RunKept(&put_record_, put_record_sql_, "cannot store a record", [&](Statement& insert) {
+    insert.Bind(1, record.version);
+    insert.Bind(2, StateName(record.state));
+    insert.Bind(3, record.name);
+    insert.Bind(4, record.checksum);
+    insert.Bind(5, record.applied_at);
+    insert.Bind(6, record.duration_ms);
+    insert.Bind(7, record.applied_by);
+    insert.Bind(8, record.runner_version);
+    insert.Bind(9, record.error);
+    insert.Bind(10, record.changelog_path);
+    insert.Bind(11, int64_t{record.attempts});
+    insert.Bind(12, record.run_id);
+  });
 }
 
 Status SqliteStore::DeleteRecord(int64_t version) {
@@ -256,20 +267,16 @@ Status SqliteStore::DeleteRecord(int64_t version) {
 
 Status SqliteStore::AppendEvent(const Event& event) {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("append_event"));
-  Statement insert;
-  LM_STORES_RETURN_IF_ERROR(Prepare(
-      &insert, "INSERT INTO " + events_table_ + " (" + kEventColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-      "cannot append an event"));
-  insert.Bind(1, event.version);
-  insert.Bind(2, event.kind);
-  insert.Bind(3, event.name);
-  insert.Bind(4, event.at);
-  insert.Bind(5, event.by);
-  insert.Bind(6, event.duration_ms);
-  insert.Bind(7, event.detail);
-  insert.Bind(8, event.run_id);
-  int rc = insert.Step();
-  return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot append an event", rc);
+  return RunKept(&append_event_, append_event_sql_, "cannot append an event", [&](Statement& insert) {
+    insert.Bind(1, event.version);
+    insert.Bind(2, event.kind);
+    insert.Bind(3, event.name);
+    insert.Bind(4, event.at);
+    insert.Bind(5, event.by);
+    insert.Bind(6, event.duration_ms);
+    insert.Bind(7, event.detail);
+    insert.Bind(8, event.run_id);
+  });
 }
 
 Status SqliteStore::ListEvents(const EventVisitor& visit) {
@@ -301,12 +308,14 @@ Status SqliteStore::Begin() {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("begin"));
   // IMMEDIATE takes the write lock now, so a concurrent writer makes us wait
   // (busy timeout) here rather than fail halfway through the migration.
-  return Exec("BEGIN IMMEDIATE", "cannot begin a transaction");
+  static const std::string kBegin = "BEGIN IMMEDIATE";
+  return RunKept(&begin_, kBegin, "cannot begin a transaction", [](Statement&) {});
 }
 
 Status SqliteStore::Commit() {
   LM_STORES_RETURN_IF_ERROR(RequireWritable("commit"));
-  return Exec("COMMIT", "cannot commit");
+  static const std::string kCommit = "COMMIT";
+  return RunKept(&commit_, kCommit, "cannot commit", [](Statement&) {});
 }
 
 Status SqliteStore::Rollback() {
@@ -326,9 +335,9 @@ Status SqliteStore::Exec(const std::string& sql, const char* what) {
   return rc == SQLITE_OK ? Status::Ok() : Failure(what, rc);
 }
 
-Status SqliteStore::Prepare(Statement* statement, const std::string& sql, const char* what) {
+Status SqliteStore::Prepare(Statement* statement, const std::string& sql, const char* what, unsigned int flags) {
   if (db_ == nullptr) return Status::Error(std::string(what) + ": " + path_ + " does not exist");
-  int rc = statement->Prepare(db_, sql);
+  int rc = statement->Prepare(db_, sql, flags);
   return rc == SQLITE_OK ? Status::Ok() : Failure(what, rc);
 }
 

@@ -53,7 +53,12 @@ class SqliteStore : public Store {
   Status RequireWritable(const char* operation) const;
 
   Status Exec(const std::string& sql, const char* what);
-  Status Prepare(Statement* statement, const std::string& sql, const char* what);
+  Status Prepare(Statement* statement, const std::string& sql, const char* what, unsigned int flags = 0);
+  // Runs one of the kept statements below (a statement of no rows), preparing
+  // it first if it is not yet; leaves it released (Statement::Release).
+  // `bind` binds its parameters.
+  template <class Bind>
+  Status RunKept(Statement* statement, const std::string& sql, const char* what, Bind bind);
   // A failure of `what`, with SQLite's message; `rc` picks the lm_result.
   Status Failure(const char* what, int rc) const;
 
@@ -64,6 +69,17 @@ class SqliteStore : public Store {
   RunLock lock_;
   // NULL only for a read-only open of a database that does not exist.
   sqlite3* db_ = nullptr;
+
+  // What every step runs, prepared once for the connection's life instead of
+  // once per step. A schema change (a migration's CREATE TABLE) makes SQLite
+  // prepare the two inserts again by itself, at the cost of a fresh prepare;
+  // BEGIN and COMMIT never need it.
+  const std::string put_record_sql_;
+  const std::string append_event_sql_;
+  Statement put_record_;
+  Statement append_event_;
+  Statement begin_;
+  Statement commit_;
 };
 
 }  // namespace lm::stores

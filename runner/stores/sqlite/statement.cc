@@ -2,10 +2,9 @@
 
 namespace lm::stores {
 
-int Statement::Prepare(sqlite3* db, const std::string& sql) {
-  sqlite3_finalize(stmt_);
-  stmt_ = nullptr;
-  return sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
+int Statement::Prepare(sqlite3* db, const std::string& sql, unsigned int flags) {
+  Finalize();
+  return sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), flags, &stmt_, nullptr);
 }
 
 void Statement::Bind(int index, const OptionalString& value) {

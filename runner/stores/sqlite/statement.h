@@ -19,8 +19,15 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
-  // Returns the sqlite3_prepare_v2 result code.
-  int Prepare(sqlite3* db, const std::string& sql);
+  // Returns the sqlite3_prepare_v3 result code. `flags`: SQLITE_PREPARE_*,
+  // e.g. SQLITE_PREPARE_PERSISTENT for a statement kept for the connection's
+  // life.
+  int Prepare(sqlite3* db, const std::string& sql, unsigned int flags = 0);
+  bool prepared() const { return stmt_ != nullptr; }
+  void Finalize() {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+  }
 
   // Parameters are numbered from 1, as in SQLite.
   void Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
@@ -31,6 +38,13 @@ class Statement {
   int Step() { return sqlite3_step(stmt_); }
   // Makes the statement ready to step again from the start.
   void Reset() { sqlite3_reset(stmt_); }
+  // Makes a kept statement idle between uses: reset, so it holds no lock
+  // and no open read, and without its bindings, so it keeps no copy of a
+  // caller's values.
+  void Release() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   // Columns are numbered from 0, as in SQLite.
   int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
