@@ -60,23 +60,24 @@ std::string CsvCell(const char* value) {
 }
 
 lm_result WriteCsvLine(lm_context* ctx, const char* const* cells, size_t count) {
-  if (!ctx->changelog.is_open()) {
+  if (!ctx->changelog || !ctx->changelog->is_open()) {
     const lm::Migration& m = ctx->migration;
     std::error_code error;
     std::filesystem::create_directories(ctx->settings.changelog_dir, error);
     ctx->changelog_path = ctx->settings.changelog_dir /
                           (std::to_string(m.version) + "_" + m.name + "_" + lm::DirectionName(ctx->direction) +
                            "_" + lm::FormatUtcCompact(ctx->settings.run_started) + ".csv");
-    ctx->changelog.open(ctx->changelog_path, std::ios::binary | std::ios::app);
-    if (!ctx->changelog) {
+    ctx->changelog = std::make_unique<std::ofstream>(ctx->changelog_path, std::ios::binary | std::ios::app);
+    if (!*ctx->changelog) {
       ctx->error = "cannot write the changelog " + ctx->changelog_path.string();
       return LM_ERROR;
     }
   }
-  for (size_t i = 0; i < count; ++i) ctx->changelog << (i ? "," : "") << CsvCell(cells[i]);
-  ctx->changelog << "\r\n";
-  ctx->changelog.flush();
-  return ctx->changelog ? LM_OK : LM_ERROR;
+  std::ofstream& changelog = *ctx->changelog;
+  for (size_t i = 0; i < count; ++i) changelog << (i ? "," : "") << CsvCell(cells[i]);
+  changelog << "\r\n";
+  changelog.flush();
+  return changelog ? LM_OK : LM_ERROR;
 }
 
 lm_result ChangelogColumns(lm_context* ctx, const char* const* names, size_t count) {
@@ -109,7 +110,7 @@ lm_result lm_context::Run() {
   const lm_migration* descriptor = migration.descriptor;
   lm_step_fn step = direction == lm::Direction::kUp ? descriptor->up : descriptor->down;
   lm_result result = step(descriptor, &lm::HostServices(), this);
-  if (changelog.is_open()) changelog.close();
+  changelog.reset();  // closes the file
   borrowed.clear();
   if (result != LM_OK && error.empty()) error = "the step returned code " + std::to_string(result) + " without a message";
   return result;

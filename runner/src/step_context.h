@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -53,7 +54,9 @@ struct lm_context {
 
   std::string error;
   std::filesystem::path changelog_path;
-  std::ofstream changelog;
+  // Made when the step writes its first row: a stream costs more to make
+  // than the rest of a step's context, and most steps write none.
+  std::unique_ptr<std::ofstream> changelog;
   size_t changelog_rows = 0;
   bool changelog_has_header = false;
   std::deque<std::string> borrowed;  // strings handed to the plugin, alive until the step returns
