@@ -89,6 +89,10 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer,
   };
   bool exited = false;
   bool open = true;
+  // waitpid after every read would cost a system call per report; the
+  // worker's exit is looked for when the stream ends or falls silent, after
+  // its last word, and at least every kExitCheckMs.
+  Clock::time_point next_exit_check = Clock::now() + std::chrono::milliseconds(kExitCheckMs);
   while (!exited) {
     if (replayer.running_step() && clocked_starts != replayer.starts()) {
       clocked_starts = replayer.starts();
@@ -103,15 +107,20 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer,
       }
       wait_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, kExitCheckMs));
     }
+    bool silent = true;
     if (open && !result.timed_out) {
       pollfd ready{stream, POLLIN, 0};
       if (poll(&ready, 1, wait_ms) > 0) {
         ssize_t got = read(stream, buffer, sizeof(buffer));
         if (got > 0) feed(buffer, static_cast<size_t>(got));
         if (got == 0) open = false;
+        silent = got <= 0;
       }
     }
-    const pid_t ended = waitpid(worker, &result.wait_status, (open && !result.timed_out) ? WNOHANG : 0);
+    const bool watching = open && !result.timed_out;
+    if (watching && !silent && !replayer.final_status() && Clock::now() < next_exit_check) continue;
+    next_exit_check = Clock::now() + std::chrono::milliseconds(kExitCheckMs);
+    const pid_t ended = waitpid(worker, &result.wait_status, watching ? WNOHANG : 0);
     exited = ended == worker;
   }
   fcntl(stream, F_SETFL, fcntl(stream, F_GETFL) | O_NONBLOCK);
