@@ -28,17 +28,26 @@ void WriteStep(relay::MessageWriter& writer, const PlannedStep& step) {
 
 }  // namespace
 
-void RelayReporter::Send() {
-  // Whatever a step left in stdio buffers goes first.
+void RelayReporter::FlushStdio() {
   std::cout.flush();
   std::fflush(nullptr);
-  const std::string& text = writer_.Finish();
+}
+
+void RelayReporter::Send() {
+  FlushStdio();
+  const std::string* message = &writer_.Finish();
+  if (!held_.empty()) {
+    held_ += *message;
+    message = &held_;
+  }
+  const std::string& text = *message;
   for (size_t written = 0; written < text.size();) {
     ssize_t n = write(fd_, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the supervisor is gone; nothing left to tell
+    if (n <= 0) break;  // the supervisor is gone; nothing left to tell
     written += static_cast<size_t>(n);
   }
+  held_.clear();
 }
 
 void RelayReporter::Warning(const std::string& message) {
@@ -68,6 +77,8 @@ void RelayReporter::StepStarted(const PlannedStep& step, size_t index, size_t co
   WriteStep(writer_, step);
   writer_.Int(static_cast<int64_t>(index));
   writer_.Int(static_cast<int64_t>(count));
+  started_index_ = index;
+  started_count_ = count;
   Send();
 }
 
@@ -85,6 +96,11 @@ void RelayReporter::StepFinished(const PlannedStep& step, const StepOutcome& out
   writer_.Int(outcome.duration_ms);
   writer_.Text(outcome.error);
   writer_.Text(outcome.changelog_path);
+  if (outcome.ok && started_index_ < started_count_ && held_.empty()) {
+    FlushStdio();  // what was printed before the report still goes ahead of it
+    held_ = writer_.Finish();
+    return;
+  }
   Send();
 }
 

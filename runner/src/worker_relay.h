@@ -32,10 +32,20 @@ class RelayReporter : public Reporter {
   void Finished(const Status& status);
 
  private:
-  // Writes the message built in writer_.
+  // Writes the message built in writer_, after a held one.
   void Send();
+  // Writes whatever a step left in stdio buffers, which goes first.
+  static void FlushStdio();
   int fd_;
   relay::MessageWriter writer_;
+  // The report of a step that succeeded with another step to follow, held
+  // to go out in one write with that step's start: the executor starts the
+  // next step right away, so the supervisor learns nothing later that
+  // matters (and a death in between is still judged by the store's records),
+  // while a write and a wake-up of the supervisor per step are saved.
+  std::string held_;
+  size_t started_index_ = 0;  // of the step started last
+  size_t started_count_ = 0;
 };
 
 // Supervisor side: replays one line; keeps track of the step in progress and

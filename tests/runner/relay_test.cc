@@ -1,8 +1,11 @@
 // The worker -> supervisor relay: the report format (relay_format.h) and the
 // replayer reading it (worker_relay.h). A report cut off or corrupted, as a
 // worker dying mid-write leaves it, is dropped, never half-reported.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -209,6 +212,57 @@ TEST_F(RelayReplayTest, OutputAndLogLinesAroundReports) {
   replayer.Replay("printed");
   EXPECT_EQ(reporter_.LinesOf(1), (std::vector<std::string>{"output: no newline yet", "info: logged at info",
                                                             "output: printed"}));
+}
+
+// A step that succeeded with another to follow is reported together with
+// that step's start, in one write; the last step's report, and a failure,
+// go out at once.
+TEST_F(RelayReplayTest, ASuccessGoesOutWithTheNextStart) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_NONBLOCK), 0);
+  auto drain = [&] {
+    std::string bytes;
+    char buffer[4096];
+    for (ssize_t got; (got = read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) bytes.append(buffer, got);
+    return bytes;
+  };
+  lm::RelayReplayer replayer(catalog_, reporter_);
+  {
+    lm::RelayReporter relay(pipe_fds[1]);
+    relay.StepStarted(Step(1), 1, 2);
+    Replay(replayer, drain());
+    relay.StepFinished(Step(1), lm::StepOutcome{true, 1, "", ""});
+    EXPECT_EQ(drain(), "") << "held for the next start";
+    relay.StepStarted(Step(5), 2, 2);
+    const std::string both = drain();
+    EXPECT_EQ(std::count(both.begin(), both.end(), '\n'), 2);
+    Replay(replayer, both);
+    ASSERT_EQ(reporter_.steps.size(), 2u);
+    ASSERT_TRUE(reporter_.steps[0].outcome);
+    EXPECT_TRUE(reporter_.steps[0].outcome->ok);
+    ASSERT_TRUE(replayer.running_step());
+    EXPECT_EQ(replayer.running_step()->migration->version, 5);
+
+    relay.StepFinished(Step(5), lm::StepOutcome{true, 1, "", ""});
+    Replay(replayer, drain());
+    EXPECT_TRUE(reporter_.steps[1].outcome) << "the last step's report is not held";
+    EXPECT_FALSE(replayer.running_step());
+
+    relay.StepStarted(Step(1), 1, 2);
+    relay.StepFinished(Step(1), lm::StepOutcome{false, 1, "broke", ""});
+    Replay(replayer, drain());
+    ASSERT_EQ(reporter_.steps.size(), 3u);
+    EXPECT_TRUE(reporter_.steps[2].outcome) << "a failure is not held";
+
+    relay.StepStarted(Step(1), 1, 2);
+    relay.StepFinished(Step(1), lm::StepOutcome{true, 1, "", ""});
+    relay.Finished(lm::Status::Ok());
+    Replay(replayer, drain());
+    EXPECT_TRUE(reporter_.steps[3].outcome) << "a held report goes out with any report after it";
+    EXPECT_TRUE(replayer.final_status());
+  }
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
 }
 
 // A worker that dies while writing leaves a report cut off anywhere; the
