@@ -11,10 +11,7 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 set(conf "${WORK_DIR}/conf.json")
 set(db "${WORK_DIR}/notes.db")
-file(WRITE "${conf}" "{
-  \"migrations\": [\"${CPP_DIR}\", \"${C_DIR}\"],
-  \"store\": {\"plugin\": \"sqlite\", \"options\": {\"database\": \"notes.db\"}}
-}\n")
+lm_write_sqlite_config("${conf}" notes.db "${CPP_DIR}" "${C_DIR}")
 
 # Alone: tags is created, then the INSERT into the missing notes table fails.
 lm_run(COMMAND "${RUNNER}" -c "${conf}" -m "${C_DIR}" up EXPECT 1 OUTPUT out ERROR err)

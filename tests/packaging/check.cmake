@@ -54,6 +54,24 @@ function(lm_expect_files)
   endforeach()
 endfunction()
 
+# lm_write_sqlite_config(<file> <database> <location>... [BUNDLES_ONLY])
+# Writes a conf.json: the sqlite store on <database> (relative to the file's
+# folder), the given migration folders or bundles, and with BUNDLES_ONLY the
+# trust rule that refuses plain plugin files.
+function(lm_write_sqlite_config file database)
+  cmake_parse_arguments(arg "BUNDLES_ONLY" "" "" ${ARGN})
+  set(json "{\"migrations\": [], \"store\": {\"plugin\": \"sqlite\", \"options\": {\"database\": \"${database}\"}}}")
+  set(index 0)
+  foreach(location IN LISTS arg_UNPARSED_ARGUMENTS)
+    string(JSON json SET "${json}" migrations ${index} "\"${location}\"")
+    math(EXPR index "${index} + 1")
+  endforeach()
+  if(arg_BUNDLES_ONLY)
+    string(JSON json SET "${json}" trust "{\"bundles_only\": true}")
+  endif()
+  file(WRITE "${file}" "${json}\n")
+endfunction()
+
 # lm_status(<runner> <config> <out prefix> [extra runner args...])
 # Runs `-o json status` and sets <out prefix>_current (the current version)
 # and <out prefix>_states ("<version>:<state>" for every version, in order).

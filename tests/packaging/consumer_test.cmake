@@ -34,10 +34,7 @@ foreach(plugin IN ITEMS "${cpp_plugin}" "${c_plugin}")
 endforeach()
 
 # --- the two plugins from a folder ---------------------------------------
-file(WRITE "${run}/conf.json" "{
-  \"migrations\": [\"${build}/migrations\"],
-  \"store\": {\"plugin\": \"sqlite\", \"options\": {\"database\": \"notes.db\"}}
-}\n")
+lm_write_sqlite_config("${run}/conf.json" notes.db "${build}/migrations")
 set(db "${run}/notes.db")
 
 lm_run(COMMAND "${runner}" -c "${run}/conf.json" up OUTPUT out)
@@ -78,11 +75,7 @@ lm_expect_equal("tables after down" "${rows}" "")
 
 # --- the same migrations from the bundle link_migration_add_bundle built ----
 lm_run(COMMAND "${runner}" bundle verify "${bundle}")
-file(WRITE "${run}/conf-bundle.json" "{
-  \"migrations\": [\"${bundle}\"],
-  \"store\": {\"plugin\": \"sqlite\", \"options\": {\"database\": \"bundle.db\"}},
-  \"trust\": {\"bundles_only\": true}
-}\n")
+lm_write_sqlite_config("${run}/conf-bundle.json" bundle.db "${bundle}" BUNDLES_ONLY)
 lm_run(COMMAND "${runner}" -c "${run}/conf-bundle.json" up)
 lm_status("${runner}" "${run}/conf-bundle.json" status)
 lm_expect_equal("states after up from the bundle" "${status_states}" "1:applied;2:applied")

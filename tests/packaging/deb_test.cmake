@@ -113,10 +113,7 @@ lm_run(COMMAND "${CMAKE_COMMAND}" -E env "PKG_CONFIG_PATH=${root}/usr/${LIBDIR}/
   sh "${BUILD_SCRIPT}" "${SOURCE_DIR}/migrations" "${sdk}/migrations")
 lm_exports("${NM}" "${sdk}/migrations/notes_001_create_notes.so" exported)
 lm_expect_equal("symbols exported by a plugin built with the package" "${exported}" "link_migration_plugin")
-file(WRITE "${sdk}/conf.json" "{
-  \"migrations\": [\"migrations\"],
-  \"store\": {\"plugin\": \"sqlite\", \"options\": {\"database\": \"notes.db\"}}
-}\n")
+lm_write_sqlite_config("${sdk}/conf.json" notes.db migrations)
 lm_run(COMMAND "${runner}" -c "${sdk}/conf.json" up)
 lm_status("${runner}" "${sdk}/conf.json" status)
 lm_expect_equal("states of the SDK-built plugins" "${status_states}" "1:applied;2:applied")

@@ -29,10 +29,7 @@ foreach(plugin IN ITEMS notes_001_create_notes notes_002_tag_notes)
   lm_expect_equal("symbols exported by ${plugin}.so" "${exported}" "link_migration_plugin")
 endforeach()
 
-file(WRITE "${WORK_DIR}/conf.json" "{
-  \"migrations\": [\"migrations\"],
-  \"store\": {\"plugin\": \"sqlite\", \"options\": {\"database\": \"notes.db\"}}
-}\n")
+lm_write_sqlite_config("${WORK_DIR}/conf.json" notes.db migrations)
 lm_run(COMMAND "${runner}" -c "${WORK_DIR}/conf.json" up)
 lm_status("${runner}" "${WORK_DIR}/conf.json" status)
 lm_expect_equal("states after up" "${status_states}" "1:applied;2:applied")
