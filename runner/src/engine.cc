@@ -69,13 +69,13 @@ StoreOpenRequest Engine::StoreRequest(bool read_only) const {
   request.pid = env.Pid();
   request.run_id = run_id_;
   request.started_at = FormatUtc(started_);
+  // Empty while the catalog is still loading, as for the early look.
+  for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
   return request;
 }
 
 Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings) {
-  StoreOpenRequest request = StoreRequest(read_only);
-  for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
-  return OpenVersionStore(request, store, warnings);
+  return OpenVersionStore(StoreRequest(read_only), store, warnings);
 }
 
 Status Engine::LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>* warnings) {
@@ -84,9 +84,7 @@ Status Engine::LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>
     records_look_.reset();
     if (taken) return Status::Ok();
   }
-  StoreOpenRequest request = StoreRequest(/*read_only=*/true);
-  for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
-  return TakeSnapshot(request, snapshot, warnings);
+  return TakeSnapshot(StoreRequest(/*read_only=*/true), snapshot, warnings);
 }
 
 RunIdentity Engine::Identity() const {
