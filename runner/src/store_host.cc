@@ -17,6 +17,9 @@ namespace fs = std::filesystem;
 constexpr uint32_t kMinApiSize = offsetof(lm_store_api, native_handle) + sizeof(lm_store_api::native_handle);
 
 std::string Text(const char* text) { return text ? text : ""; }
+void AssignText(std::string* into, const char* text) {
+  if (text != nullptr) into->assign(text);
+}
 const char* OrNull(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
 
 ErrorKind KindOf(lm_result code) {
@@ -127,22 +130,22 @@ class AbiStore : public VersionStore {
     return Status::Error(KindOf(code), "store '" + name_ + "' could not " + what + ": " + detail);
   }
 
+  // Built in place: status reads every record, and a temporary per field
+  // and a Record moved into the vector cost more than the store's query.
   static lm_result VisitRecord(void* user, const lm_record* raw) {
-    auto* records = static_cast<std::vector<Record>*>(user);
-    Record record;
+    Record& record = static_cast<std::vector<Record>*>(user)->emplace_back();
     record.version = raw->version;
     record.state = static_cast<VersionState>(raw->state);
-    record.name = Text(raw->name);
-    record.checksum = Text(raw->checksum);
-    record.applied_at = Text(raw->applied_at);
+    AssignText(&record.name, raw->name);
+    AssignText(&record.checksum, raw->checksum);
+    AssignText(&record.applied_at, raw->applied_at);
     record.duration_ms = raw->duration_ms;
-    record.applied_by = Text(raw->applied_by);
-    record.runner_version = Text(raw->runner_version);
-    record.error = Text(raw->error);
-    record.changelog_path = Text(raw->changelog_path);
+    AssignText(&record.applied_by, raw->applied_by);
+    AssignText(&record.runner_version, raw->runner_version);
+    AssignText(&record.error, raw->error);
+    AssignText(&record.changelog_path, raw->changelog_path);
     record.attempts = raw->attempts;
-    if (raw->struct_size >= offsetof(lm_record, run_id) + sizeof(raw->run_id)) record.run_id = Text(raw->run_id);
-    records->push_back(std::move(record));
+    if (raw->struct_size >= offsetof(lm_record, run_id) + sizeof(raw->run_id)) AssignText(&record.run_id, raw->run_id);
     return LM_OK;
   }
 
