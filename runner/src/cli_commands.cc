@@ -66,7 +66,7 @@ std::filesystem::path BuiltinStoreDir() {
   return (std::filesystem::path(program.parent_path().string()) / LM_STORE_DIR_FROM_BIN).lexically_normal();
 }
 
-Colour StateColour(const std::string& state) {
+Colour StateColour(std::string_view state) {
   if (state == "applied") return Colour::kGreen;
   if (state == "pending") return Colour::kYellow;
   return Colour::kRed;  // running, failed-*, or no plugin
@@ -116,17 +116,14 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
   std::fprintf(io.out, "Store: %s    Current version: %lld\n", report.store_name.c_str(),
                static_cast<long long>(report.current_version));
   TextTable table({{"VERSION", TextTable::Align::kRight}, {"STATE"}, {"NAME"}, {"APPLIED AT"}});
+  table.ReserveRows(report.versions.size());
   for (const VersionStatus& line : report.versions) {
-    std::string state = line.record ? VersionStateName(line.record->state) : "pending";
-    if (!line.migration) state += " (no plugin)";
-    // Built cell by cell, moving each string in: status prints a row per version.
-    std::vector<TableCell> cells(4);
-    cells[0].text = std::to_string(line.version);
-    cells[1].colour = StateColour(state);
-    cells[1].text = std::move(state);
-    cells[2].text = line.migration ? line.migration->name : line.record->name;
-    if (line.record) cells[3].text = line.record->applied_at;
-    table.AddRow(std::move(cells));
+    const std::string_view state = line.record ? VersionStateName(line.record->state) : "pending";
+    const std::string_view shown = line.migration ? state : table.Keep(std::string(state) + " (no plugin)");
+    table.AddRow({{table.Keep(std::to_string(line.version))},
+                  {shown, StateColour(shown)},
+                  {line.migration ? line.migration->name : line.record->name},
+                  {line.record ? std::string_view(line.record->applied_at) : std::string_view()}});
   }
   table.Print(io.out, io.out_palette);
   return 0;
@@ -216,10 +213,10 @@ int ShowHistory(Engine& engine, const Invocation&, HumanReporter& reporter, cons
   for (const Event& event : events) {
     table.AddRow({{event.at},
                   {event.kind, EventColour(event.kind)},
-                  {std::to_string(event.version)},
+                  {table.Keep(std::to_string(event.version))},
                   {event.name},
                   {event.by},
-                  {std::to_string(event.duration_ms)},
+                  {table.Keep(std::to_string(event.duration_ms))},
                   {event.detail}});
   }
   table.Print(io.out, io.out_palette);
