@@ -89,8 +89,7 @@ lm_result ListRecords(lm_store* store, lm_record_visitor visit, void* user, lm_e
   return Guard(err, [&]() -> Status {
     LM_STORES_RETURN_IF_ERROR(CheckStore(store));
     if (visit == nullptr) return Status::Error("list_records: visitor is NULL");
-    return store->impl->ListRecords([&](const Record& record) -> Status {
-      lm_record view = RecordToC(record);
+    return store->impl->ListRecordViews([&](const lm_record& view) -> Status {
       lm_result code = visit(user, &view);
       return code == LM_OK ? Status::Ok() : StoppedBy("record", code);
     });

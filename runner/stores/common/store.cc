@@ -8,6 +8,10 @@ Status NotOffered(const char* what) { return Status::Unsupported(std::string("th
 
 }  // namespace
 
+Status Store::ListRecordViews(const RecordViewVisitor& visit) {
+  return ListRecords([&](const Record& record) { return visit(RecordToC(record)); });
+}
+
 Status Store::AppendEvent(const Event&) { return NotOffered("history"); }
 Status Store::ListEvents(const EventVisitor&) { return NotOffered("history"); }
 Status Store::Begin() { return NotOffered("transactions"); }

@@ -204,6 +204,14 @@ Status SqliteStore::RunKept(Statement* statement, const std::string& sql, const 
 }
 
 Status SqliteStore::ListRecords(const RecordVisitor& visit) {
+  Record record;
+  return ListRecordViews([&](const lm_record& view) {
+    LM_STORES_RETURN_IF_ERROR(RecordFromC(&view, &record));
+    return visit(record);
+  });
+}
+
+Status SqliteStore::ListRecordViews(const RecordViewVisitor& visit) {
   bool exist = false;
   LM_STORES_RETURN_IF_ERROR(TablesExist(&exist));
   if (!exist) return Status::Ok();
@@ -213,26 +221,26 @@ Status SqliteStore::ListRecords(const RecordVisitor& visit) {
       Prepare(&query, std::string("SELECT ") + kRecordColumns + " FROM " + records_table_ + " ORDER BY version",
               "cannot list records"));
   int rc;
-  Record record;  // one for every row: its strings keep their buffers
-  OptionalString state;
+  lm_record row{};
+  row.struct_size = sizeof(row);
   while ((rc = query.Step()) == SQLITE_ROW) {
-    record.version = query.Int(0);
-    query.TextInto(1, &state);
-    if (!state || !StateFromName(*state, &record.state)) {
-      return Status::Corrupt(path_ + ": table " + records_table_ + " has version " + std::to_string(record.version) +
-                             " in unknown state \"" + state.value_or("NULL") + "\"");
+    row.version = query.Int(0);
+    const char* state = query.TextView(1);
+    if (state == nullptr || !StateFromName(state, &row.state)) {
+      return Status::Corrupt(path_ + ": table " + records_table_ + " has version " + std::to_string(row.version) +
+                             " in unknown state \"" + (state ? state : "NULL") + "\"");
     }
-    query.TextInto(2, &record.name);
-    query.TextInto(3, &record.checksum);
-    query.TextInto(4, &record.applied_at);
-    record.duration_ms = query.Int(5);
-    query.TextInto(6, &record.applied_by);
-    query.TextInto(7, &record.runner_version);
-    query.TextInto(8, &record.error);
-    query.TextInto(9, &record.changelog_path);
-    record.attempts = static_cast<int32_t>(query.Int(10));
-    query.TextInto(11, &record.run_id);
-    LM_STORES_RETURN_IF_ERROR(visit(record));
+    row.name = query.TextView(2);
+    row.checksum = query.TextView(3);
+    row.applied_at = query.TextView(4);
+    row.duration_ms = query.Int(5);
+    row.applied_by = query.TextView(6);
+    row.runner_version = query.TextView(7);
+    row.error = query.TextView(8);
+    row.changelog_path = query.TextView(9);
+    row.attempts = static_cast<int32_t>(query.Int(10));
+    row.run_id = query.TextView(11);
+    LM_STORES_RETURN_IF_ERROR(visit(row));
   }
   return rc == SQLITE_DONE ? Status::Ok() : Failure("cannot list records", rc);
 }

@@ -30,6 +30,7 @@ class SqliteStore : public Store {
   ~SqliteStore() override;
 
   Status ListRecords(const RecordVisitor& visit) override;
+  Status ListRecordViews(const RecordViewVisitor& visit) override;
   Status PutRecord(const Record& record) override;
   Status DeleteRecord(int64_t version) override;
   Status AppendEvent(const Event& event) override;

@@ -23,20 +23,4 @@ OptionalString Statement::Text(int column) {
   return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(length));
 }
 
-void Statement::TextInto(int column, OptionalString* into) {
-  // NULL comes back as a null pointer (as would a failed allocation, which
-  // the step's result code reports).
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  if (text == nullptr) {
-    into->reset();
-    return;
-  }
-  const auto length = static_cast<size_t>(sqlite3_column_bytes(stmt_, column));
-  if (into->has_value()) {
-    (*into)->assign(text, length);
-  } else {
-    into->emplace(text, length);
-  }
-}
-
 }  // namespace lm::stores

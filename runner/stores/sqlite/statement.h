@@ -49,9 +49,9 @@ class Statement {
   // Columns are numbered from 0, as in SQLite.
   int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
   OptionalString Text(int column);
-  // The same into an existing value, reusing its buffer: a row loop that
-  // keeps one record allocates only while its strings still grow.
-  void TextInto(int column, OptionalString* into);
+  // The column's text as SQLite holds it (NULL for NULL), valid until the
+  // next Step, Reset or Finalize.
+  const char* TextView(int column) { return reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column)); }
   bool IsNull(int column) { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
  private:
