@@ -1,7 +1,6 @@
 #include "drift.h"
 
 #include <algorithm>
-#include <map>
 
 namespace lm {
 namespace {
@@ -31,12 +30,18 @@ const char* DriftKindName(Drift::Kind kind) {
 
 std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& records) {
   std::vector<Drift> drift;
-  std::map<int64_t, const Record*> applied;
+  // Sorted pointers, not a map: nothing pending runs this over every record.
+  std::vector<const Record*> applied;
+  applied.reserve(records.size());
   for (const Record& record : records)
-    if (record.state == VersionState::kApplied) applied[record.version] = &record;
-  const int64_t newest_applied = applied.empty() ? 0 : applied.rbegin()->first;
+    if (record.state == VersionState::kApplied) applied.push_back(&record);
+  auto by_version = [](const Record* a, const Record* b) { return a->version < b->version; };
+  if (!std::is_sorted(applied.begin(), applied.end(), by_version))
+    std::sort(applied.begin(), applied.end(), by_version);
+  const int64_t newest_applied = applied.empty() ? 0 : applied.back()->version;
 
-  for (const auto& [version, record] : applied) {
+  for (const Record* record : applied) {
+    const int64_t version = record->version;
     const Migration* migration = catalog.Find(version);
     if (migration == nullptr) {
       drift.push_back({Drift::Kind::kMissing, version,
@@ -50,9 +55,12 @@ std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& 
                            Short(migration->checksum) + "); restore it, or run 'repair' to accept the change"});
     }
   }
+  // Both ascending: one walk finds the pending versions below the newest applied.
+  auto next_applied = applied.begin();
   for (const Migration& migration : catalog.migrations()) {
     if (migration.version >= newest_applied) break;
-    if (applied.count(migration.version)) continue;
+    while (next_applied != applied.end() && (*next_applied)->version < migration.version) ++next_applied;
+    if (next_applied != applied.end() && (*next_applied)->version == migration.version) continue;
     drift.push_back({Drift::Kind::kOutOfOrder, migration.version,
                      Named(migration.version, migration.name) + " is pending but version " +
                          std::to_string(newest_applied) +

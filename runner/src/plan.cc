@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 namespace lm {
 namespace {
@@ -52,12 +51,14 @@ int64_t CurrentVersion(const std::vector<Record>& records) {
 Status MakePlan(const Catalog& catalog, const std::vector<Record>& records, const MigrateRequest& request,
                 Plan* plan) {
   *plan = Plan{};
-  std::set<int64_t> applied;
+  // Sorted vectors, not a set: nothing pending plans over every record.
+  std::vector<int64_t> applied;
   std::map<int64_t, int32_t> failed_attempts;
+  applied.reserve(records.size());
   for (const Record& record : records) {
     switch (record.state) {
       case VersionState::kApplied:
-        applied.insert(record.version);
+        applied.push_back(record.version);
         break;
       case VersionState::kFailedRolledBack:
         failed_attempts[record.version] = record.attempts;
@@ -67,14 +68,17 @@ Status MakePlan(const Catalog& catalog, const std::vector<Record>& records, cons
         return RefuseInterrupted(record, catalog);
     }
   }
-  plan->current_version = applied.empty() ? 0 : *applied.rbegin();
+  if (!std::is_sorted(applied.begin(), applied.end())) std::sort(applied.begin(), applied.end());
+  applied.erase(std::unique(applied.begin(), applied.end()), applied.end());
+  auto is_applied = [&applied](int64_t version) { return std::binary_search(applied.begin(), applied.end(), version); };
+  plan->current_version = applied.empty() ? 0 : applied.back();
 
   std::vector<int64_t> reverts;  // newest first
   std::vector<int64_t> applies;  // oldest first
   switch (request.mode) {
     case MigrateRequest::Mode::kUp:
       for (const Migration& migration : catalog.migrations())
-        if (!applied.count(migration.version)) applies.push_back(migration.version);
+        if (!is_applied(migration.version)) applies.push_back(migration.version);
       break;
     case MigrateRequest::Mode::kDown:
       reverts.assign(applied.rbegin(), applied.rend());
@@ -83,13 +87,13 @@ Status MakePlan(const Catalog& catalog, const std::vector<Record>& records, cons
       const int64_t target = request.target;
       if (target < 0)
         return Status::Error(ErrorKind::kPlanRefused, "target version " + std::to_string(target) + " is negative");
-      if (target != 0 && catalog.Find(target) == nullptr && !applied.count(target))
+      if (target != 0 && catalog.Find(target) == nullptr && !is_applied(target))
         return Status::Error(ErrorKind::kPlanRefused,
                              "unknown target version " + std::to_string(target) + ": no migration has it (latest is " +
                                  std::to_string(catalog.LatestVersion()) + ")");
       for (auto it = applied.rbegin(); it != applied.rend() && *it > target; ++it) reverts.push_back(*it);
       for (const Migration& migration : catalog.migrations())
-        if (migration.version <= target && !applied.count(migration.version)) applies.push_back(migration.version);
+        if (migration.version <= target && !is_applied(migration.version)) applies.push_back(migration.version);
       break;
     }
   }
@@ -102,15 +106,15 @@ Status MakePlan(const Catalog& catalog, const std::vector<Record>& records, cons
   for (int64_t version : reverts) {
     LM_RETURN_IF_ERROR(CheckRevertible(version, catalog));
     plan->steps.push_back({catalog.Find(version), Direction::kDown, 0});
-    applied.erase(version);
   }
   for (int64_t version : applies) {
     auto attempts = failed_attempts.find(version);
     plan->steps.push_back(
         {catalog.Find(version), Direction::kUp, attempts == failed_attempts.end() ? 0 : attempts->second});
-    applied.insert(version);
   }
-  plan->final_version = applied.empty() ? 0 : *applied.rbegin();
+  // The reverts are the newest applied versions, and the applies ascend.
+  const size_t kept = applied.size() - reverts.size();
+  plan->final_version = std::max(kept == 0 ? 0 : applied[kept - 1], applies.empty() ? 0 : applies.back());
   return Status::Ok();
 }
 
