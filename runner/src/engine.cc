@@ -201,7 +201,8 @@ Status Engine::GetStatus(StatusReport* report) {
   const std::vector<Migration>& known = catalog_.migrations();
   RecordsSnapshot snapshot;
   LM_RETURN_IF_ERROR(LookAtRecords(&snapshot, &report->warnings));
-  std::vector<Record>& records = snapshot.records;
+  std::vector<Record>& records = report->records;
+  records = std::move(snapshot.records);
   report->store_name = std::move(snapshot.store_name);
   report->current_version = CurrentVersion(records);
 
@@ -219,9 +220,9 @@ Status Engine::GetStatus(StatusReport* report) {
     line.version = take_migration ? known[m].version : records[r].version;
     if (take_migration) line.migration = &known[m++];
     if (take_record) {
-      line.record = std::move(records[r++]);
+      line.record = &records[r++];
       // A store holding one version twice: the last record stands, as it did when read into a map.
-      while (r < records.size() && records[r].version == line.version) line.record = std::move(records[r++]);
+      while (r < records.size() && records[r].version == line.version) line.record = &records[r++];
     }
     report->versions.push_back(std::move(line));
   }

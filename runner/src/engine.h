@@ -46,7 +46,7 @@ struct EngineOptions {
 struct VersionStatus {
   int64_t version = 0;
   const Migration* migration = nullptr;  // null: recorded but no plugin has it
-  std::optional<Record> record;          // null: pending
+  const Record* record = nullptr;        // null: pending; one of StatusReport::records
 };
 
 struct StatusReport {
@@ -54,6 +54,7 @@ struct StatusReport {
   int64_t current_version = 0;
   std::vector<VersionStatus> versions;  // ascending
   std::vector<std::string> warnings;
+  std::vector<Record> records;  // what the store holds, ascending; lines point into it
 };
 
 class Engine {

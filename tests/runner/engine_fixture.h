@@ -179,7 +179,7 @@ class EngineTest : public ::testing::Test {
   // The store's record of `version`, if any.
   std::optional<lm::Record> RecordOf(int64_t version) {
     for (const lm::VersionStatus& line : Report().versions)
-      if (line.version == version) return line.record;
+      if (line.version == version) return line.record ? std::optional<lm::Record>(*line.record) : std::nullopt;
     return std::nullopt;
   }
 

@@ -65,7 +65,7 @@ TEST_F(FailureTest, FailedStepIsPendingInStatus) {
   lm::StatusReport report = Report();
   EXPECT_EQ(report.current_version, 2);
   ASSERT_EQ(report.versions.size(), 3u);
-  ASSERT_TRUE(report.versions[2].record.has_value());
+  ASSERT_NE(report.versions[2].record, nullptr);
   EXPECT_EQ(report.versions[2].record->state, lm::VersionState::kFailedRolledBack);
 }
 

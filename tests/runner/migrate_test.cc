@@ -128,8 +128,8 @@ TEST_F(MigrateTest, StatusListsAppliedAndPending) {
   EXPECT_EQ(report.store_name, "sqlite");
   EXPECT_EQ(report.current_version, 2);
   ASSERT_EQ(report.versions.size(), 4u);
-  EXPECT_TRUE(report.versions[1].record.has_value());
-  EXPECT_FALSE(report.versions[2].record.has_value());
+  EXPECT_NE(report.versions[1].record, nullptr);
+  EXPECT_EQ(report.versions[2].record, nullptr);
   EXPECT_EQ(report.versions[3].migration->name, "ledger_4");
   EXPECT_THAT(report.warnings, IsEmpty());
 }

@@ -115,8 +115,8 @@ TEST_F(StoreTest, VersionFileUpDownAndStatus) {
   EXPECT_EQ(report.store_name, "version-file");
   EXPECT_EQ(report.current_version, 1);
   ASSERT_EQ(report.versions.size(), 4u);
-  EXPECT_TRUE(report.versions[0].record.has_value());
-  EXPECT_FALSE(report.versions[1].record.has_value());
+  EXPECT_NE(report.versions[0].record, nullptr);
+  EXPECT_EQ(report.versions[1].record, nullptr);
 }
 
 TEST_F(StoreTest, VersionFileWarnsOnceAboutMissingHistory) {
