@@ -9,9 +9,12 @@
 #include <cstddef>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
+#include <string_view>
 
 #include "library_file.h"
+#include "meta_cache.h"
 #include "plugin_library.h"
 
 namespace lm {
@@ -97,19 +100,42 @@ Status LoadAndRead(const std::filesystem::path& file, TrustChecker& trust, std::
   return ReadDescriptors(file, library, migrations);
 }
 
+Status AddMeta(const std::filesystem::path& file, const std::vector<lm_meta_record>& records,
+               std::vector<Migration>* migrations) {
+  for (const lm_meta_record& record : records) {
+    if (record.version <= 0)
+      return PluginError(file, "version " + std::to_string(record.version) + ": versions must be greater than 0");
+    migrations->push_back(FromMeta(file, record));
+  }
+  return Status::Ok();
+}
+
 // Plugins with lm_meta metadata are not loaded here: reading it is enough
-// to plan, validate and report.
-Status ReadPluginFile(const std::filesystem::path& file, TrustChecker& trust, std::vector<Migration>* migrations) {
+// to plan, validate and report. `name` is the file's name in its folder,
+// whose metadata cache is `cache`; `cached` is scratch space.
+Status ReadPluginFile(const std::filesystem::path& file, std::string_view name, TrustChecker& trust,
+                      MetaCache& cache, std::vector<lm_meta_record>* cached, std::vector<Migration>* migrations) {
   if (trust.policy().bundles_only)
     return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
+  // One lstat per file: it serves the trust check and the cache's key, and
+  // for an unchanged file it is the only system call.
+  struct stat seen {};
+  if (fstatat(AT_FDCWD, file.c_str(), &seen, AT_SYMLINK_NOFOLLOW) != 0)
+    return PluginError(file, std::string("cannot read: ") + std::strerror(errno));
+  if (S_ISREG(seen.st_mode) && cache.Find(name, seen, cached)) {
+    LM_RETURN_IF_ERROR(trust.CheckNonLink(file, seen));
+    return AddMeta(file, *cached, migrations);
+  }
   LibraryFileInfo info;
   std::string problem;
-  // One open per file: its fstat serves the trust check, its bytes the
-  // metadata. A link (O_NOFOLLOW refuses it) is resolved and checked whole.
-  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 && errno == ELOOP) {
+  // On a miss, one open: its fstat serves the trust check (the checked file
+  // is the one read), its bytes the metadata. A link (O_NOFOLLOW refuses it)
+  // is resolved and checked whole, and never cached.
+  const int fd = S_ISLNK(seen.st_mode) ? -1 : open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (S_ISLNK(seen.st_mode) || (fd < 0 && errno == ELOOP)) {
     LM_RETURN_IF_ERROR(trust.Check(file));
     problem = InspectLibraryFile(file, &info);
+    if (!problem.empty()) return PluginError(file, problem);
   } else {
     struct stat opened {};
     if (fd < 0 || fstat(fd, &opened) != 0) {
@@ -117,19 +143,15 @@ Status ReadPluginFile(const std::filesystem::path& file, TrustChecker& trust, st
       if (fd >= 0) close(fd);
       return PluginError(file, "cannot read: " + reason);
     }
-    Status trusted = trust.CheckOpened(file, opened);
+    Status trusted = trust.CheckNonLink(file, opened);
     if (trusted.ok()) problem = InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info);
     close(fd);
     LM_RETURN_IF_ERROR(trusted);
+    if (!problem.empty()) return PluginError(file, problem);
+    if (info.has_meta) cache.Offer(name, opened, info.meta);
   }
-  if (!problem.empty()) return PluginError(file, problem);
   if (!info.has_meta) return LoadAndRead(file, trust, migrations);
-  for (const lm_meta_record& record : info.meta) {
-    if (record.version <= 0)
-      return PluginError(file, "version " + std::to_string(record.version) + ": versions must be greater than 0");
-    migrations->push_back(FromMeta(file, record));
-  }
-  return Status::Ok();
+  return AddMeta(file, info.meta, migrations);
 }
 
 // A bundle's plugins load only after the whole bundle verified, and must
@@ -158,6 +180,15 @@ Status ReadBundleFile(const std::filesystem::path& path, const TrustChecker& tru
     migrations->insert(migrations->end(), found.begin(), found.end());
   }
   return Status::Ok();
+}
+
+// The cache is named by the folder's absolute path; a relative one is taken
+// from the working directory, as opening its files does.
+std::string AbsoluteFolder(std::string_view folder) {
+  if (!folder.empty() && folder.front() == '/') return std::string(folder);
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(std::filesystem::path(folder), error);
+  return error ? std::string() : absolute.lexically_normal().native();
 }
 
 // Stable, moving each migration once: sorting the heavy objects themselves
@@ -212,11 +243,34 @@ Status Catalog::Load(const std::vector<int64_t>& versions) {
 
 Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust_policy,
                    const BundlePolicy& bundle_policy, Catalog* catalog) {
+  return LoadCatalog(sources, trust_policy, bundle_policy, MetaCacheOptions{MetaCacheDirFromEnvironment()}, catalog);
+}
+
+Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust_policy,
+                   const BundlePolicy& bundle_policy, const MetaCacheOptions& cache_options, Catalog* catalog) {
   TrustChecker trust(trust_policy);
   std::vector<Migration> migrations;
+  // Discovery gives a folder's files one after another: one cache per run of
+  // files with the same folder, found from the path's text.
+  std::vector<std::unique_ptr<MetaCache>> caches;
+  std::string_view cache_folder;
+  std::vector<lm_meta_record> cached;
   for (const MigrationSource& source : sources) {
-    LM_RETURN_IF_ERROR(source.is_bundle ? ReadBundleFile(source.path, trust, bundle_policy, &migrations)
-                                        : ReadPluginFile(source.path, trust, &migrations));
+    if (source.is_bundle) {
+      LM_RETURN_IF_ERROR(ReadBundleFile(source.path, trust, bundle_policy, &migrations));
+      continue;
+    }
+    const std::string_view path = source.path.native();
+    const size_t slash = path.rfind('/');
+    const std::string_view folder = slash == std::string_view::npos ? std::string_view(".")
+                                    : slash == 0                    ? path.substr(0, 1)
+                                                                    : path.substr(0, slash);
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    if (caches.empty() || folder != cache_folder) {
+      cache_folder = folder;
+      caches.push_back(std::make_unique<MetaCache>(cache_options.dir, AbsoluteFolder(folder), cache_options.clock));
+    }
+    LM_RETURN_IF_ERROR(ReadPluginFile(source.path, name, trust, *caches.back(), &cached, &migrations));
   }
   // Files named after their versions arrive in order: then there is nothing to move.
   auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };
@@ -231,6 +285,8 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
     return Status::Error(ErrorKind::kPluginLoad, "duplicate migration version " +
                                                      std::to_string(first.version) + ": provided " + where);
   }
+  // Only after every file read well; a cache is never an error.
+  for (const std::unique_ptr<MetaCache>& cache : caches) cache->Save();
   catalog->migrations_ = std::move(migrations);
   catalog->trust_ = std::move(trust);
   return Status::Ok();

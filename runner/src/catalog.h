@@ -12,6 +12,7 @@
 
 #include "bundle.h"
 #include "discovery.h"
+#include "meta_cache.h"
 #include "status.h"
 #include "trust.h"
 
@@ -48,7 +49,8 @@ class Catalog {
   Status Load(const std::vector<int64_t>& versions);
 
  private:
-  friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&, Catalog*);
+  friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&,
+                            const MetaCacheOptions&, Catalog*);
   std::vector<Migration> migrations_;
   // The checker that read the catalog, with what it already checked: a
   // worker forked to run the steps loads those files without checking again.
@@ -63,8 +65,15 @@ class Catalog {
 // twice, is an error (kind kPluginLoad) naming the file(s) and version,
 // reported before anything runs. Plugin files and bundle files must pass the
 // trust policy first (see trust.h).
+// Plugin files' lm_meta records come from the folder's metadata cache
+// (meta_cache.h) when the file is unchanged; this reads its place from the
+// environment (MetaCacheDirFromEnvironment).
 Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
                    const BundlePolicy& bundle_policy, Catalog* catalog);
+
+// The same with the cache's place and clock given (for the tests).
+Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
+                   const BundlePolicy& bundle_policy, const MetaCacheOptions& cache, Catalog* catalog);
 
 }  // namespace lm
 

@@ -174,7 +174,7 @@ Status TrustChecker::Check(const fs::path& file) {
   return CheckDigest(file);
 }
 
-Status TrustChecker::CheckOpened(const fs::path& file, const struct stat& info) {
+Status TrustChecker::CheckNonLink(const fs::path& file, const struct stat& info) {
   if (policy_.check_permissions && !trusted_files_.count(file.native()))
     LM_RETURN_IF_ERROR(CheckResolved(file, info, /*is_link=*/false));
   return CheckDigest(file);

@@ -38,10 +38,11 @@ class TrustChecker {
   // OK when `file` may be loaded; otherwise the reason and the fix (kind
   // kPluginLoad, naming the file or folder at fault).
   Status Check(const std::filesystem::path& file);
-  // The same for a file the caller opened with O_NOFOLLOW (so not a link),
-  // from its fstat: one system call fewer per file, and the checked file is
-  // the one that was opened.
-  Status CheckOpened(const std::filesystem::path& file, const struct stat& info);
+  // The same for a file known not to be a symbolic link, from the caller's
+  // stat of it: the fstat of a file opened with O_NOFOLLOW (so the checked
+  // file is the one that was opened), or its lstat when that showed no link.
+  // One system call fewer per file.
+  Status CheckNonLink(const std::filesystem::path& file, const struct stat& info);
 
  private:
   Status Resolve(const std::filesystem::path& file, bool is_link, std::string* real, std::string* real_folder);

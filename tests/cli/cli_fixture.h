@@ -89,6 +89,11 @@ inline CliResult RunProgram(const fs::path& program, const std::vector<std::stri
 
 class CliTest : public ::testing::Test {
  protected:
+  // Each test's plugin metadata cache is its own (never the user's), in a
+  // folder apart so tests that list the test's folder do not see it.
+  CliTest() { setenv("LINK_MIGRATION_CACHE_DIR", CacheDir().c_str(), 1); }
+
+  fs::path CacheDir() const { return cache_ / "cache"; }
   fs::path ConfigFile() const { return dir_ / "conf.json"; }
   fs::path Database() const { return dir_ / "target.db"; }
   fs::path MigrationsDir() const { return dir_ / "migrations"; }
@@ -120,6 +125,7 @@ class CliTest : public ::testing::Test {
   std::set<int64_t> Ledger() const { return ReadLedger(Database()); }
 
   TempDir dir_;
+  TempDir cache_;
 };
 
 // A failed command: the exit code, nothing but one error line on stderr

@@ -120,6 +120,10 @@ inline lm::MigrateRequest DryRun(lm::MigrateRequest request) {
 
 class EngineTest : public ::testing::Test {
  protected:
+  // Each test's plugin metadata cache is its own (never the user's), in a
+  // folder apart so tests that list the test's folder do not see it.
+  EngineTest() { setenv("LINK_MIGRATION_CACHE_DIR", (cache_ / "cache").c_str(), 1); }
+
   fs::path ConfigFile() const { return dir_ / "conf.json"; }
   fs::path Database() const { return dir_ / "target.db"; }
   fs::path JsonStoreFile() const { return dir_ / "versions.json"; }
@@ -195,6 +199,7 @@ class EngineTest : public ::testing::Test {
   std::set<int64_t> JsonFileLedger() const { return ReadLedger(dir_ / "ledger.db"); }
 
   TempDir dir_;
+  TempDir cache_;
   FixedEnvironment environment_;
   std::unique_ptr<lm::Engine> engine_;
   RecordingReporter reporter_;

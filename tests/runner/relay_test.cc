@@ -103,8 +103,9 @@ TEST(RelayFormat, MalformedFieldsFailAndStayFailed) {
 class RelayReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // No metadata cache: these are the build tree's plugins, not a test's copies.
     ASSERT_TRUE(lm::LoadCatalog({{lm_test::plugin::kLedger1, false}, {lm_test::plugin::kIrreversible, false}}, lm::TrustPolicy{},
-                                lm::BundlePolicy{}, &catalog_)
+                                lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog_)
                     .ok());
     ASSERT_NE(catalog_.Find(1), nullptr);
     ASSERT_NE(catalog_.Find(5), nullptr);
