@@ -117,22 +117,27 @@ Status ReadPluginFile(const std::filesystem::path& file, std::string_view name, 
                       MetaCache& cache, std::vector<lm_meta_record>* cached, std::vector<Migration>* migrations) {
   if (trust.policy().bundles_only)
     return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
-  // One lstat per file: it serves the trust check and the cache's key, and
-  // for an unchanged file it is the only system call.
-  struct stat seen {};
-  if (fstatat(AT_FDCWD, file.c_str(), &seen, AT_SYMLINK_NOFOLLOW) != 0)
-    return PluginError(file, std::string("cannot read: ") + std::strerror(errno));
-  if (S_ISREG(seen.st_mode) && cache.Find(name, seen, cached)) {
-    LM_RETURN_IF_ERROR(trust.CheckNonLink(file, seen));
-    return AddMeta(file, *cached, migrations);
+  // When the cache holds entries, one lstat per file: it serves the trust
+  // check and the cache's key, and for an unchanged file it is the only
+  // system call. (Without entries, it would only be one call more.)
+  bool is_link = false;
+  if (cache.has_entries()) {
+    struct stat seen {};
+    if (fstatat(AT_FDCWD, file.c_str(), &seen, AT_SYMLINK_NOFOLLOW) != 0)
+      return PluginError(file, std::string("cannot read: ") + std::strerror(errno));
+    if (S_ISREG(seen.st_mode) && cache.Find(name, seen, cached)) {
+      LM_RETURN_IF_ERROR(trust.CheckNonLink(file, seen));
+      return AddMeta(file, *cached, migrations);
+    }
+    is_link = S_ISLNK(seen.st_mode);
   }
   LibraryFileInfo info;
   std::string problem;
-  // On a miss, one open: its fstat serves the trust check (the checked file
-  // is the one read), its bytes the metadata. A link (O_NOFOLLOW refuses it)
-  // is resolved and checked whole, and never cached.
-  const int fd = S_ISLNK(seen.st_mode) ? -1 : open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (S_ISLNK(seen.st_mode) || (fd < 0 && errno == ELOOP)) {
+  // Else one open: its fstat serves the trust check (the checked file is the
+  // one read) and the cache's key, its bytes the metadata. A link (O_NOFOLLOW
+  // refuses it) is resolved and checked whole, and never cached.
+  const int fd = is_link ? -1 : open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (is_link || (fd < 0 && errno == ELOOP)) {
     LM_RETURN_IF_ERROR(trust.Check(file));
     problem = InspectLibraryFile(file, &info);
     if (!problem.empty()) return PluginError(file, problem);

@@ -120,6 +120,9 @@ class MetaCache {
   // a rename over the old. Best effort. Call once, after the whole folder.
   void Save();
 
+  // False when Find cannot hit: no cache, or nothing read from it.
+  bool has_entries() const { return !loaded_.empty(); }
+
   // For the tests.
   size_t hits() const { return hits_; }
   bool enabled() const { return !cache_dir_.empty(); }
