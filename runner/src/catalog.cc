@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -50,7 +51,7 @@ Status ReadMigration(const std::filesystem::path& file, const lm_migration* desc
   migration->checksum = Text(descriptor->checksum);
   migration->flags = descriptor->flags;
   migration->has_down = descriptor->down != nullptr;
-  migration->file = file;
+  migration->file = file.native();
   migration->descriptor = descriptor;
   return Status::Ok();
 }
@@ -62,7 +63,7 @@ Migration FromMeta(const std::filesystem::path& file, const lm_meta_record& reco
   migration.checksum = record.checksum;
   migration.flags = record.flags;
   migration.has_down = record.reversible != 0;
-  migration.file = file;
+  migration.file = file.native();
   return migration;
 }
 
@@ -182,7 +183,7 @@ Status ReadBundleFile(const std::filesystem::path& path, const TrustChecker& tru
     for (size_t i = 0; matches && i < found.size(); ++i)
       matches = found[i].version == listed[i].version && found[i].name == listed[i].name;
     if (!matches) return PluginError(name, "holds other migrations than the bundle's manifest lists for it");
-    migrations->insert(migrations->end(), found.begin(), found.end());
+    migrations->insert(migrations->end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   }
   return Status::Ok();
 }
@@ -218,16 +219,15 @@ const Migration* Catalog::Find(int64_t version) const {
 }
 
 Status Catalog::Load(const std::vector<int64_t>& versions) {
-  // Keyed by the path's text: comparing paths splits them into components.
   std::set<std::string> files;
   for (int64_t version : versions) {
     const Migration* migration = Find(version);
-    if (migration != nullptr && !migration->loaded()) files.insert(migration->file.native());
+    if (migration != nullptr && !migration->loaded()) files.insert(migration->file);
   }
   // Each file's migrations, found in one pass rather than one per file.
   std::map<std::string, std::vector<Migration*>> held;
   for (Migration& known : migrations_)
-    if (files.count(known.file.native())) held[known.file.native()].push_back(&known);
+    if (files.count(known.file)) held[known.file].push_back(&known);
   for (const auto& [name, expected] : held) {
     const std::filesystem::path file(name);
     std::vector<Migration> described;
@@ -285,8 +285,8 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
     const Migration& second = migrations[i];
     if (first.version != second.version) continue;
     const std::string where = first.file == second.file
-                                  ? "twice in " + first.file.string()
-                                  : "by both " + first.file.string() + " and " + second.file.string();
+                                  ? "twice in " + first.file
+                                  : "by both " + first.file + " and " + second.file;
     return Status::Error(ErrorKind::kPluginLoad, "duplicate migration version " +
                                                      std::to_string(first.version) + ": provided " + where);
   }

@@ -24,7 +24,10 @@ struct Migration {
   std::string checksum;
   uint32_t flags = 0;
   bool has_down = false;
-  std::filesystem::path file;  // for a bundle's plugin: "<bundle>:plugins/<file>"
+  // The plugin file; for a bundle's plugin "<bundle>:plugins/<file>". Text,
+  // not a path: every migration holds a copy, and copying a path copies
+  // its list of components too (a tenth of a 10,000-migration status).
+  std::string file;
 
   // Known once the plugin is loaded (see Catalog::Load).
   std::string description;

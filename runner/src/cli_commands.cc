@@ -102,7 +102,7 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
       json entry = line.record ? RecordJson(*line.record) : json{{"state", "pending"}};
       entry["version"] = line.version;
       entry["name"] = line.migration ? line.migration->name : line.record->name;
-      entry["plugin"] = line.migration ? json(line.migration->file.string()) : json(nullptr);
+      entry["plugin"] = line.migration ? json(line.migration->file) : json(nullptr);
       versions.push_back(std::move(entry));
     }
     PrintJson({{"store", report.store_name},

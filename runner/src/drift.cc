@@ -1,6 +1,7 @@
 #include "drift.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace lm {
 namespace {
@@ -51,7 +52,7 @@ std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& 
     } else if (!record->checksum.empty() && !migration->checksum.empty() && record->checksum != migration->checksum) {
       drift.push_back({Drift::Kind::kChecksumChanged, version,
                        Named(version, migration->name) + " changed since it was applied (recorded " +
-                           Short(record->checksum) + ", " + migration->file.filename().string() + " has " +
+                           Short(record->checksum) + ", " + std::filesystem::path(migration->file).filename().string() + " has " +
                            Short(migration->checksum) + "); restore it, or run 'repair' to accept the change"});
     }
   }

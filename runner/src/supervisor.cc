@@ -8,8 +8,9 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string_view>
 
@@ -164,7 +165,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
     return Status::Error(ErrorKind::kMigrationFailed, "the migration worker " + reason + " outside any step");
   }
   const Migration& migration = *step->migration;
-  std::string message = "version " + std::to_string(migration.version) + " (" + migration.file.filename().string() +
+  std::string message = "version " + std::to_string(migration.version) + " (" + std::filesystem::path(migration.file).filename().string() +
                         ") " + reason + " during " + DirectionName(step->direction);
   const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
   reporter.StepFinished(*step, StepOutcome{false, ran_for.count(), reason, ""});
