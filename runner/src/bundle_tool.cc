@@ -23,25 +23,25 @@ Status CreateBundle(const fs::path& out, const std::vector<fs::path>& inputs, co
     if (fs::is_directory(input, error)) {
       LM_RETURN_IF_ERROR(DiscoverMigrationSources({input}, &sources));
     } else if (fs::is_regular_file(input, error)) {
-      sources.push_back({input, /*is_bundle=*/false});
+      sources.push_back({input.native(), /*is_bundle=*/false});
     } else {
       return Status::Error(ErrorKind::kUsage, input.string() + ": no such plugin file or folder");
     }
   }
   if (sources.empty()) return Status::Error(ErrorKind::kUsage, "no plugin files to bundle");
   // Members are named by file name alone, so two plugins must not share one.
-  std::map<fs::path, fs::path> by_name;
+  std::map<std::string, std::string> by_name;
   for (const MigrationSource& source : sources) {
-    auto [seen, added] = by_name.emplace(source.path.filename(), source.path);
+    const std::string file_name = fs::path(source.path).filename().string();
+    auto [seen, added] = by_name.emplace(file_name, source.path);
     if (!added)
-      return Status::Error(ErrorKind::kUsage, "two plugins are named " + source.path.filename().string() + " (" +
-                                                  seen->second.string() + " and " + source.path.string() +
-                                                  "); a bundle holds plugins by file name: rename one");
+      return Status::Error(ErrorKind::kUsage, "two plugins are named " + file_name + " (" + seen->second + " and " +
+                                                  source.path + "); a bundle holds plugins by file name: rename one");
   }
   Catalog catalog;
   LM_RETURN_IF_ERROR(LoadCatalog(sources, trust, BundlePolicy{}, &catalog));
 
-  std::map<fs::path, std::vector<BundleMigration>> by_file;
+  std::map<std::string, std::vector<BundleMigration>> by_file;
   for (const Migration& migration : catalog.migrations())
     by_file[migration.file].push_back({migration.version, migration.name});
   BundleManifest manifest;

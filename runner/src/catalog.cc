@@ -25,9 +25,10 @@ namespace {
 constexpr uint32_t kMinPluginSize = offsetof(lm_plugin, end) + sizeof(lm_plugin::end);
 constexpr uint32_t kMinMigrationSize = offsetof(lm_migration, down) + sizeof(lm_migration::down);
 
-Status PluginError(const std::filesystem::path& file, const std::string& what) {
-  return Status::Error(ErrorKind::kPluginLoad, file.string() + ": " + what);
+Status PluginError(const std::string& file, const std::string& what) {
+  return Status::Error(ErrorKind::kPluginLoad, file + ": " + what);
 }
+Status PluginError(const std::filesystem::path& file, const std::string& what) { return PluginError(file.native(), what); }
 
 std::string Text(const char* text) { return text ? text : ""; }
 
@@ -56,14 +57,14 @@ Status ReadMigration(const std::filesystem::path& file, const lm_migration* desc
   return Status::Ok();
 }
 
-Migration FromMeta(const std::filesystem::path& file, const lm_meta_record& record) {
+Migration FromMeta(const std::string& file, const lm_meta_record& record) {
   Migration migration;
   migration.version = record.version;
   migration.name = record.name;
   migration.checksum = record.checksum;
   migration.flags = record.flags;
   migration.has_down = record.reversible != 0;
-  migration.file = file.native();
+  migration.file = file;
   return migration;
 }
 
@@ -101,7 +102,7 @@ Status LoadAndRead(const std::filesystem::path& file, TrustChecker& trust, std::
   return ReadDescriptors(file, library, migrations);
 }
 
-Status AddMeta(const std::filesystem::path& file, const std::vector<lm_meta_record>& records,
+Status AddMeta(const std::string& file, const std::vector<lm_meta_record>& records,
                std::vector<Migration>* migrations) {
   for (const lm_meta_record& record : records) {
     if (record.version <= 0)
@@ -114,7 +115,7 @@ Status AddMeta(const std::filesystem::path& file, const std::vector<lm_meta_reco
 // Plugins with lm_meta metadata are not loaded here: reading it is enough
 // to plan, validate and report. `name` is the file's name in its folder,
 // whose metadata cache is `cache`; `cached` is scratch space.
-Status ReadPluginFile(const std::filesystem::path& file, std::string_view name, TrustChecker& trust,
+Status ReadPluginFile(const std::string& file, std::string_view name, TrustChecker& trust,
                       MetaCache& cache, std::vector<lm_meta_record>* cached, std::vector<Migration>* migrations) {
   if (trust.policy().bundles_only)
     return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
@@ -265,7 +266,7 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
       LM_RETURN_IF_ERROR(ReadBundleFile(source.path, trust, bundle_policy, &migrations));
       continue;
     }
-    const std::string_view path = source.path.native();
+    const std::string_view path = source.path;
     const size_t slash = path.rfind('/');
     const std::string_view folder = slash == std::string_view::npos ? std::string_view(".")
                                     : slash == 0                    ? path.substr(0, 1)

@@ -25,22 +25,24 @@ namespace {
 
 // The plugin files directly in `folder`, unsorted. readdir's entry type
 // spares a stat per file on the file systems that fill it in.
-Status ListPluginFiles(const fs::path& folder, std::vector<fs::path>* found) {
+Status ListPluginFiles(const fs::path& folder, std::vector<std::string>* found) {
   auto failed = [&folder](int error) {
     return Status::Error(ErrorKind::kConfig,
                          "cannot list migrations folder " + folder.string() + ": " + std::strerror(error));
   };
   DIR* listing = opendir(folder.c_str());
   if (listing == nullptr) return failed(errno);
+  const std::string prefix = folder.native().ends_with('/') ? folder.native() : folder.native() + '/';
   errno = 0;
   while (const dirent* entry = readdir(listing)) {
     const std::string_view name = entry->d_name;
     if (IsIgnoredName(name) || !name.ends_with(PluginSuffix())) continue;
-    fs::path path = folder / entry->d_name;
+    std::string path = prefix;
+    path += name;
     bool regular = entry->d_type == DT_REG;
     if (entry->d_type == DT_UNKNOWN || entry->d_type == DT_LNK) {
       std::error_code type_error;
-      regular = fs::is_regular_file(path, type_error);  // follows a link, as loading will
+      regular = fs::is_regular_file(fs::path(path), type_error);  // follows a link, as loading will
     }
     if (regular) found->push_back(std::move(path));
     errno = 0;
@@ -56,19 +58,19 @@ Status DiscoverMigrationSources(const std::vector<fs::path>& locations, std::vec
   for (const fs::path& folder : locations) {
     std::error_code error;
     if (fs::is_regular_file(folder, error)) {
-      sources->push_back({folder, /*is_bundle=*/true});
+      sources->push_back({folder.native(), /*is_bundle=*/true});
       continue;
     }
     if (!fs::is_directory(folder, error)) {
       return Status::Error(ErrorKind::kConfig,
                            "migrations location " + folder.string() + " does not exist (give a folder or a bundle)");
     }
-    std::vector<fs::path> found;
+    std::vector<std::string> found;
     LM_RETURN_IF_ERROR(ListPluginFiles(folder, &found));
     // One folder's files differ only in their names: comparing whole strings
-    // gives the same order as comparing paths, without splitting each one.
-    std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) { return a.native() < b.native(); });
-    for (fs::path& file : found) sources->push_back({std::move(file), /*is_bundle=*/false});
+    // gives the same order as comparing paths.
+    std::sort(found.begin(), found.end());
+    for (std::string& file : found) sources->push_back({std::move(file), /*is_bundle=*/false});
   }
   return Status::Ok();
 }

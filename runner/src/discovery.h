@@ -19,7 +19,7 @@ const std::string& PluginSuffix();
 bool IsIgnoredName(std::string_view file_name);
 
 struct MigrationSource {
-  std::filesystem::path path;
+  std::string path;  // text, not a path: a folder may hold thousands
   bool is_bundle = false;  // a bundle file, else a plugin file
 };
 

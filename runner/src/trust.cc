@@ -40,10 +40,10 @@ bool IsPrivateGroup(gid_t gid) {
 // unless it is a sticky folder (where others cannot replace what we own).
 // `sticky_ok`: for folders above the plugin's own; anyone may add files to
 // the plugin's folder itself only if they could be loaded, so it never is.
-Status CheckStat(const struct stat& info, uid_t me, const std::string& path, const fs::path& plugin, bool sticky_ok) {
+Status CheckStat(const struct stat& info, uid_t me, const std::string& path, const std::string& plugin, bool sticky_ok) {
   if (info.st_uid != me && info.st_uid != 0)
     return Status::Error(ErrorKind::kPluginLoad,
-                         "refusing " + plugin.string() + ": " + path + " is owned by uid " +
+                         "refusing " + plugin + ": " + path + " is owned by uid " +
                              std::to_string(info.st_uid) + ", not by you (uid " + std::to_string(me) +
                              ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
   const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
@@ -52,20 +52,21 @@ Status CheckStat(const struct stat& info, uid_t me, const std::string& path, con
   if ((info.st_mode & risky) && !(sticky_ok && sticky_folder)) {
     // A shared sticky folder such as /tmp is meant to stay writable: the fix
     // is to move the plugin, not to change the folder.
-    const std::string fix = sticky_folder ? "move " + plugin.filename().string() + " into a folder only you can write"
+    const std::string fix = sticky_folder ? "move " + fs::path(plugin).filename().string() +
+                                                " into a folder only you can write"
                                           : "chmod go-w " + path;
     return Status::Error(ErrorKind::kPluginLoad,
-                         "refusing " + plugin.string() + ": " + path + " is writable by " +
+                         "refusing " + plugin + ": " + path + " is writable by " +
                              ((info.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + Octal(info.st_mode) +
                              "); anyone who can write it can run code as you. Fix: " + fix + kRelax);
   }
   return Status::Ok();
 }
 
-Status CheckOne(const fs::path& path, uid_t me, const fs::path& plugin, bool sticky_ok) {
+Status CheckOne(const fs::path& path, uid_t me, const std::string& plugin, bool sticky_ok) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0)
-    return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin.string());
+    return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin);
   return CheckStat(info, me, path.native(), plugin, sticky_ok);
 }
 
@@ -90,7 +91,7 @@ Status Sha256File(const fs::path& file, std::string* hex) {
 
 TrustChecker::TrustChecker(TrustPolicy policy) : policy_(std::move(policy)), me_(geteuid()) {}
 
-Status TrustChecker::CheckFolders(const std::string& folder, const fs::path& file) {
+Status TrustChecker::CheckFolders(const std::string& folder, const std::string& file) {
   if (trusted_folders_.count(folder)) return Status::Ok();
   // The plugin's own folder gets no sticky-bit leniency: anyone who can add
   // a file there can add a plugin.
@@ -107,14 +108,12 @@ Status TrustChecker::CheckFolders(const std::string& folder, const fs::path& fil
   return Status::Ok();
 }
 
-// The real path of `file` and of its folder, as text: status resolves a
-// thousand files, and every fs::path built splits itself into components.
-// Resolving a whole path costs a readlink per component, so only a file that
+// The real path of `file` and of its folder. Resolving a whole path costs a readlink per component, so only a file that
 // is itself a link gets that; a plain file's real folder is resolved once for
 // all its neighbours.
-Status TrustChecker::Resolve(const fs::path& file, bool is_link, std::string* real, std::string* real_folder) {
+Status TrustChecker::Resolve(const std::string& file, bool is_link, std::string* real, std::string* real_folder) {
   auto unresolvable = [&file](const std::string& why) {
-    return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + why);
+    return Status::Error(ErrorKind::kPluginLoad, file + ": cannot resolve: " + why);
   };
   std::error_code error;
   if (is_link) {
@@ -124,7 +123,7 @@ Status TrustChecker::Resolve(const fs::path& file, bool is_link, std::string* re
     *real_folder = resolved.parent_path().native();
     return Status::Ok();
   }
-  const std::string& name = file.native();
+  const std::string& name = file;
   const size_t slash = name.rfind('/');
   const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : name.substr(0, slash);
   auto known = real_folders_.find(folder);
@@ -141,22 +140,22 @@ Status TrustChecker::Resolve(const fs::path& file, bool is_link, std::string* re
 }
 
 // The real file and folders are checked, not the links that lead there.
-Status TrustChecker::CheckResolved(const fs::path& file, const struct stat& info, bool is_link) {
+Status TrustChecker::CheckResolved(const std::string& file, const struct stat& info, bool is_link) {
   std::string real;
   std::string real_folder;
   LM_RETURN_IF_ERROR(Resolve(file, is_link, &real, &real_folder));
   LM_RETURN_IF_ERROR(CheckStat(info, me_, real, file, /*sticky_ok=*/false));
   LM_RETURN_IF_ERROR(CheckFolders(real_folder, file));
-  if (policy_.allowed_sha256.empty()) trusted_files_.insert(file.native());
+  if (policy_.allowed_sha256.empty()) trusted_files_.insert(file);
   return Status::Ok();
 }
 
-Status TrustChecker::CheckDigest(const fs::path& file) const {
+Status TrustChecker::CheckDigest(const std::string& file) const {
   if (policy_.allowed_sha256.empty()) return Status::Ok();
   std::string digest;
   LM_RETURN_IF_ERROR(Sha256File(file, &digest));
   if (!policy_.allowed_sha256.count(digest))
-    return Status::Error(ErrorKind::kPluginLoad, "refusing " + file.string() + ": its SHA-256 " + digest +
+    return Status::Error(ErrorKind::kPluginLoad, "refusing " + file + ": its SHA-256 " + digest +
                                                      " is not in the config's trust.allowed_sha256 list");
   return Status::Ok();
 }
@@ -169,13 +168,13 @@ Status TrustChecker::Check(const fs::path& file) {
     const bool is_link = S_ISLNK(info.st_mode);
     if (is_link && stat(file.c_str(), &info) != 0)
       return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + std::strerror(errno));
-    LM_RETURN_IF_ERROR(CheckResolved(file, info, is_link));
+    LM_RETURN_IF_ERROR(CheckResolved(file.native(), info, is_link));
   }
-  return CheckDigest(file);
+  return CheckDigest(file.native());
 }
 
-Status TrustChecker::CheckNonLink(const fs::path& file, const struct stat& info) {
-  if (policy_.check_permissions && !trusted_files_.count(file.native()))
+Status TrustChecker::CheckNonLink(const std::string& file, const struct stat& info) {
+  if (policy_.check_permissions && !trusted_files_.count(file))
     LM_RETURN_IF_ERROR(CheckResolved(file, info, /*is_link=*/false));
   return CheckDigest(file);
 }

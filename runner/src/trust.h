@@ -42,13 +42,15 @@ class TrustChecker {
   // stat of it: the fstat of a file opened with O_NOFOLLOW (so the checked
   // file is the one that was opened), or its lstat when that showed no link.
   // One system call fewer per file.
-  Status CheckNonLink(const std::filesystem::path& file, const struct stat& info);
+  Status CheckNonLink(const std::string& file, const struct stat& info);
 
  private:
-  Status Resolve(const std::filesystem::path& file, bool is_link, std::string* real, std::string* real_folder);
-  Status CheckResolved(const std::filesystem::path& file, const struct stat& info, bool is_link);
-  Status CheckDigest(const std::filesystem::path& file) const;
-  Status CheckFolders(const std::string& folder, const std::filesystem::path& file);
+  // Files and folders as text: status checks a thousand files, and every
+  // std::filesystem::path made splits itself into components.
+  Status Resolve(const std::string& file, bool is_link, std::string* real, std::string* real_folder);
+  Status CheckResolved(const std::string& file, const struct stat& info, bool is_link);
+  Status CheckDigest(const std::string& file) const;
+  Status CheckFolders(const std::string& folder, const std::string& file);
 
   TrustPolicy policy_;
   uid_t me_;
