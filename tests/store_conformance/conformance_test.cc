@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -416,7 +417,8 @@ class Locking : public StoreConformance {
     ASSERT_EQ(store.Open(), LM_OK) << store.message();
   }
 
-  LockProbe Probe(int64_t timeout_ms) { return ProbeLock(api_, options_, dir_.path(), timeout_ms); }
+  // Make probers before taking a lock (see LockProber).
+  std::unique_ptr<LockProber> Prober() { return std::make_unique<LockProber>(api_, options_, dir_.path()); }
 };
 
 TEST_F(Locking, SecondProcessTimesOutNamingTheHoldersPid) {
@@ -446,11 +448,12 @@ TEST_F(Locking, TimeoutIsHonoured) {
 }
 
 TEST_F(Locking, ZeroTimeoutTriesOnceWhileAnotherProcessHolds) {
+  auto prober = Prober();
   StoreClient store = Client();
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
   ASSERT_EQ(store.Lock(0), LM_OK) << store.message();
 
-  LockProbe probe = Probe(0);
+  LockProbe probe = prober->Run(0);
   ASSERT_TRUE(probe.ran) << probe.message;
   EXPECT_EQ(probe.code, LM_ERR_LOCK_TIMEOUT) << probe.message;
   EXPECT_NE(probe.message.find(std::to_string(getpid())), std::string::npos)
@@ -482,28 +485,31 @@ TEST_F(Locking, WaiterGetsTheLockWhenTheHolderReleases) {
 }
 
 TEST_F(Locking, UnlockThenRelock) {
+  auto first_prober = Prober();
+  auto second_prober = Prober();
   StoreClient store = Client();
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
   ASSERT_EQ(store.Lock(0), LM_OK) << store.message();
   ASSERT_EQ(store.Unlock(), LM_OK) << store.message();
 
-  LockProbe probe = Probe(5000);  // another process can take it now
+  LockProbe probe = first_prober->Run(5000);  // another process can take it now
   ASSERT_TRUE(probe.ran) << probe.message;
   EXPECT_EQ(probe.code, LM_OK) << probe.message;
 
   EXPECT_EQ(store.Lock(5000), LM_OK) << store.message();
-  probe = Probe(0);
+  probe = second_prober->Run(0);
   ASSERT_TRUE(probe.ran) << probe.message;
   EXPECT_EQ(probe.code, LM_ERR_LOCK_TIMEOUT) << probe.message;
 }
 
 TEST_F(Locking, CloseReleasesTheLock) {
+  auto prober = Prober();
   StoreClient store = Client();
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
   ASSERT_EQ(store.Lock(0), LM_OK) << store.message();
   store.Close();
 
-  LockProbe probe = Probe(5000);
+  LockProbe probe = prober->Run(5000);
   ASSERT_TRUE(probe.ran) << probe.message;
   EXPECT_EQ(probe.code, LM_OK) << probe.message;
 }

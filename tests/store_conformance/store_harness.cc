@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace lm::store_test {
@@ -304,40 +305,94 @@ lm_result StoreClient::Lock(int64_t timeout_ms) { return Done(api_->lock(store_,
 lm_result StoreClient::Unlock() { return Done(api_->unlock(store_, &error_)); }
 void* StoreClient::NativeHandle(const char* kind) { return api_->native_handle(store_, kind); }
 
-LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
-                    int64_t timeout_ms) {
-  LockProbe probe;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    probe.message = std::string("pipe: ") + std::strerror(errno);
-    return probe;
+namespace {
+
+// The parent's ends of the pipes of every prober not yet run.
+std::set<int>& LiveProberEnds() {
+  static std::set<int> ends;
+  return ends;
+}
+
+}  // namespace
+
+LockProber::LockProber(const lm_store_api* api, const std::string& options_json, const std::string& config_dir) {
+  int commands[2], reports[2];
+  if (pipe(commands) != 0) {
+    error_ = std::string("pipe: ") + std::strerror(errno);
+    return;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
+  if (pipe(reports) != 0) {
+    error_ = std::string("pipe: ") + std::strerror(errno);
+    close(commands[0]);
+    close(commands[1]);
+    return;
+  }
+  pid_ = fork();
+  if (pid_ == 0) {
+    // A prober made before this one must see its pipes close when its own
+    // child exits, so this child keeps none of their ends. (Only those: the
+    // store's files stay as they are, which SQLite's shared state expects.)
+    for (int fd : LiveProberEnds()) close(fd);
+    close(commands[1]);
+    close(reports[0]);
+    std::string command;
+    char c;
+    while (read(commands[0], &c, 1) == 1 && c != '\n') command += c;
+    if (command.empty()) _exit(0);  // never run
+    const int64_t timeout_ms = std::stoll(command);
     StoreClient store(api, options_json, config_dir);
     if (store.Open() != LM_OK) {
-      WriteString(fds[1], "open\n" + store.message());
+      WriteString(reports[1], "open\n" + store.message());
       _exit(1);
     }
     auto start = std::chrono::steady_clock::now();
     lm_result code = store.Lock(timeout_ms);
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    WriteString(fds[1], std::to_string(code) + " " + std::to_string(elapsed.count()) + "\n" + store.message());
+    WriteString(reports[1], std::to_string(code) + " " + std::to_string(elapsed.count()) + "\n" + store.message());
     _exit(0);  // no destructors: exiting is what releases the lock
   }
-  close(fds[1]);
-  probe.pid = pid;
-  if (pid < 0) {
-    probe.message = std::string("fork: ") + std::strerror(errno);
-    close(fds[0]);
+  close(commands[0]);
+  close(reports[1]);
+  if (pid_ < 0) {
+    error_ = std::string("fork: ") + std::strerror(errno);
+    close(commands[1]);
+    close(reports[0]);
+    return;
+  }
+  command_fd_ = commands[1];
+  report_fd_ = reports[0];
+  LiveProberEnds().insert(command_fd_);
+  LiveProberEnds().insert(report_fd_);
+}
+
+void LockProber::CloseEnd(int* fd) {
+  if (*fd < 0) return;
+  LiveProberEnds().erase(*fd);
+  close(*fd);
+  *fd = -1;
+}
+
+LockProber::~LockProber() {
+  CloseEnd(&command_fd_);  // EOF: a child never run exits
+  CloseEnd(&report_fd_);
+  if (pid_ > 0) waitpid(pid_, nullptr, 0);
+}
+
+LockProbe LockProber::Run(int64_t timeout_ms) {
+  LockProbe probe;
+  probe.pid = pid_;
+  if (pid_ <= 0 || command_fd_ < 0) {
+    probe.message = error_.empty() ? "the prober was already run" : error_;
     return probe;
   }
+  WriteString(command_fd_, std::to_string(timeout_ms) + "\n");
+  CloseEnd(&command_fd_);
   std::string report;
-  bool finished = ReadFromChild(fds[0], &report);
-  close(fds[0]);
-  if (!finished) kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  bool finished = ReadFromChild(report_fd_, &report);
+  CloseEnd(&report_fd_);
+  if (!finished) kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
   if (!finished) {
     probe.message = "the child trying the lock did not report within the time limit";
     return probe;
@@ -355,6 +410,11 @@ LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json, co
   numbers >> probe.code >> probe.elapsed_ms;
   probe.ran = true;
   return probe;
+}
+
+LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
+                    int64_t timeout_ms) {
+  return LockProber(api, options_json, config_dir).Run(timeout_ms);
 }
 
 LockHolder::~LockHolder() { Kill(); }

@@ -128,8 +128,32 @@ struct LockProbe {
   pid_t pid = -1;
 };
 
-// In a forked child: open the store, call lock(timeout_ms), report, exit
-// (which releases whatever it took).
+// A child that, when Run, opens the store, calls lock(timeout_ms), reports
+// and exits (which releases whatever it took). It is forked when made: make
+// it before the test takes a lock. A store may keep its lock alive with a
+// thread (the postgres lease's heartbeat), and a child forked while that
+// thread holds a lock of its own (malloc's, libpq's) starts with it held
+// and no thread to release it: it can wait forever.
+class LockProber {
+ public:
+  LockProber(const lm_store_api* api, const std::string& options_json, const std::string& config_dir);
+  ~LockProber();  // ends a child that was never run
+  LockProber(const LockProber&) = delete;
+  LockProber& operator=(const LockProber&) = delete;
+
+  // Once.
+  LockProbe Run(int64_t timeout_ms);
+
+ private:
+  static void CloseEnd(int* fd);
+
+  pid_t pid_ = -1;
+  int command_fd_ = -1;
+  int report_fd_ = -1;
+  std::string error_;  // why there is no child
+};
+
+// A LockProber made and run at once: for a test process with no other thread.
 LockProbe ProbeLock(const lm_store_api* api, const std::string& options_json, const std::string& config_dir,
                     int64_t timeout_ms);
 
