@@ -50,7 +50,7 @@ Status CreateBundle(const fs::path& out, const std::vector<fs::path>& inputs, co
   manifest.created_by = std::string("link-migration ") + LM_RUNNER_VERSION;
   std::vector<fs::path> plugins;
   for (const MigrationSource& source : sources) {
-    plugins.push_back(source.path);
+    plugins.emplace_back(source.path);
     BundleFile file;
     file.migrations = by_file[source.path];
     manifest.files.push_back(std::move(file));

@@ -224,7 +224,7 @@ Status Engine::GetStatus(StatusReport* report) {
       // A store holding one version twice: the last record stands, as it did when read into a map.
       while (r < records.size() && records[r].version == line.version) line.record = &records[r++];
     }
-    report->versions.push_back(std::move(line));
+    report->versions.push_back(line);
   }
   return Status::Ok();
 }
