@@ -57,15 +57,14 @@ Status ReadMigration(const std::filesystem::path& file, const lm_migration* desc
   return Status::Ok();
 }
 
-Migration FromMeta(const std::string& file, const lm_meta_record& record) {
-  Migration migration;
-  migration.version = record.version;
-  migration.name = record.name;
-  migration.checksum = record.checksum;
-  migration.flags = record.flags;
-  migration.has_down = record.reversible != 0;
-  migration.file = file;
-  return migration;
+// In place: status builds a thousand of these at every start.
+void FromMeta(const std::string& file, const lm_meta_record& record, Migration* migration) {
+  migration->version = record.version;
+  migration->name = record.name;
+  migration->checksum = record.checksum;
+  migration->flags = record.flags;
+  migration->has_down = record.reversible != 0;
+  migration->file = file;
 }
 
 bool SameMetadata(const Migration& a, const Migration& b) {
@@ -107,15 +106,39 @@ Status AddMeta(const std::string& file, const std::vector<lm_meta_record>& recor
   for (const lm_meta_record& record : records) {
     if (record.version <= 0)
       return PluginError(file, "version " + std::to_string(record.version) + ": versions must be greater than 0");
-    migrations->push_back(FromMeta(file, record));
+    FromMeta(file, record, &migrations->emplace_back());
   }
   return Status::Ok();
 }
 
+// A folder of plugin files, opened once so that each file is found from it
+// by name: the kernel then walks the folder's path once, not once per file.
+class OpenFolder {
+ public:
+  explicit OpenFolder(const std::string& folder)
+      : fd_(open(folder.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {}
+  ~OpenFolder() {
+    if (fd_ >= 0) close(fd_);
+  }
+  OpenFolder(const OpenFolder&) = delete;
+  OpenFolder& operator=(const OpenFolder&) = delete;
+
+  // For the *at system calls: `file` is `name` in this folder. A folder that
+  // would not open leaves the whole path to the calls, and their errors.
+  int at() const { return fd_ >= 0 ? fd_ : AT_FDCWD; }
+  const char* Relative(const std::string& file, std::string_view name) const {
+    return fd_ >= 0 ? name.data() : file.c_str();
+  }
+
+ private:
+  int fd_;
+};
+
 // Plugins with lm_meta metadata are not loaded here: reading it is enough
-// to plan, validate and report. `name` is the file's name in its folder,
-// whose metadata cache is `cache`; `cached` is scratch space.
-Status ReadPluginFile(const std::string& file, std::string_view name, TrustChecker& trust,
+// to plan, validate and report. `name` is the file's name (the end of
+// `file`) in `folder`, whose metadata cache is `cache`; `cached` is scratch
+// space.
+Status ReadPluginFile(const std::string& file, std::string_view name, const OpenFolder& folder, TrustChecker& trust,
                       MetaCache& cache, std::vector<lm_meta_record>* cached, std::vector<Migration>* migrations) {
   if (trust.policy().bundles_only)
     return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
@@ -125,7 +148,7 @@ Status ReadPluginFile(const std::string& file, std::string_view name, TrustCheck
   bool is_link = false;
   if (cache.has_entries()) {
     struct stat seen {};
-    if (fstatat(AT_FDCWD, file.c_str(), &seen, AT_SYMLINK_NOFOLLOW) != 0)
+    if (fstatat(folder.at(), folder.Relative(file, name), &seen, AT_SYMLINK_NOFOLLOW) != 0)
       return PluginError(file, std::string("cannot read: ") + std::strerror(errno));
     if (S_ISREG(seen.st_mode) && cache.Find(name, seen, cached)) {
       LM_RETURN_IF_ERROR(trust.CheckNonLink(file, seen));
@@ -138,7 +161,7 @@ Status ReadPluginFile(const std::string& file, std::string_view name, TrustCheck
   // Else one open: its fstat serves the trust check (the checked file is the
   // one read) and the cache's key, its bytes the metadata. A link (O_NOFOLLOW
   // refuses it) is resolved and checked whole, and never cached.
-  const int fd = is_link ? -1 : open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int fd = is_link ? -1 : openat(folder.at(), folder.Relative(file, name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (is_link || (fd < 0 && errno == ELOOP)) {
     LM_RETURN_IF_ERROR(trust.Check(file));
     problem = InspectLibraryFile(file, &info);
@@ -256,9 +279,13 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
                    const BundlePolicy& bundle_policy, const MetaCacheOptions& cache_options, Catalog* catalog) {
   TrustChecker trust(trust_policy);
   std::vector<Migration> migrations;
+  // A plugin file usually holds one migration: growing the vector file by
+  // file would move every migration about once more, into fresh pages.
+  migrations.reserve(sources.size());
   // Discovery gives a folder's files one after another: one cache per run of
   // files with the same folder, found from the path's text.
   std::vector<std::unique_ptr<MetaCache>> caches;
+  std::unique_ptr<OpenFolder> open_folder;
   std::string_view cache_folder;
   std::vector<lm_meta_record> cached;
   for (const MigrationSource& source : sources) {
@@ -274,9 +301,12 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
     const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
     if (caches.empty() || folder != cache_folder) {
       cache_folder = folder;
+      open_folder.reset();
+      open_folder = std::make_unique<OpenFolder>(std::string(folder));
       caches.push_back(std::make_unique<MetaCache>(cache_options.dir, AbsoluteFolder(folder), cache_options.clock));
     }
-    LM_RETURN_IF_ERROR(ReadPluginFile(source.path, name, trust, *caches.back(), &cached, &migrations));
+    LM_RETURN_IF_ERROR(
+        ReadPluginFile(source.path, name, *open_folder, trust, *caches.back(), &cached, &migrations));
   }
   // Files named after their versions arrive in order: then there is nothing to move.
   auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };

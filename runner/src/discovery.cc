@@ -70,6 +70,7 @@ Status DiscoverMigrationSources(const std::vector<fs::path>& locations, std::vec
     // One folder's files differ only in their names: comparing whole strings
     // gives the same order as comparing paths.
     std::sort(found.begin(), found.end());
+    sources->reserve(sources->size() + found.size());
     for (std::string& file : found) sources->push_back({std::move(file), /*is_bundle=*/false});
   }
   return Status::Ok();

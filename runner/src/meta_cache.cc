@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 namespace lm {
 namespace {
@@ -156,11 +157,12 @@ void MakeFolders(const std::string& folder) {
   mkdir(folder.c_str(), 0700);
 }
 
-bool ReadAll(int fd, size_t size, std::string* bytes) {
-  bytes->resize(size);
+// Into a buffer not zeroed first: a cache of a thousand files is 200 KiB.
+bool ReadAll(int fd, size_t size, std::unique_ptr<char[]>* buffer) {
+  *buffer = std::make_unique_for_overwrite<char[]>(size);
   size_t at = 0;
   while (at < size) {
-    const ssize_t got = read(fd, bytes->data() + at, size - at);
+    const ssize_t got = read(fd, buffer->get() + at, size - at);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
     at += static_cast<size_t>(got);
@@ -382,8 +384,9 @@ void MetaCache::Read() {
   struct stat info {};
   const bool usable = fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && OwnedAndPrivate(info) &&
                       static_cast<uint64_t>(info.st_size) <= kMaxFileBytes &&
-                      ReadAll(fd, static_cast<size_t>(info.st_size), &bytes_) &&
-                      IndexMetaCache(bytes_, MetaCacheBuild(), folder_, &loaded_);
+                      ReadAll(fd, static_cast<size_t>(info.st_size), &buffer_) &&
+                      IndexMetaCache(bytes_ = std::string_view(buffer_.get(), static_cast<size_t>(info.st_size)),
+                                     MetaCacheBuild(), folder_, &loaded_);
   close(fd);
   rewrite_ = !usable;
   used_.assign(loaded_.size(), false);
@@ -437,7 +440,8 @@ void MetaCache::Save() {
   fresh_.clear();
   loaded_.clear();
   used_.clear();
-  bytes_.clear();
+  bytes_ = {};
+  buffer_.reset();
   std::stable_sort(file.entries.begin(), file.entries.end(),
                    [](const MetaCacheEntry& a, const MetaCacheEntry& b) { return a.name < b.name; });
   file.entries.erase(std::unique(file.entries.begin(), file.entries.end(),

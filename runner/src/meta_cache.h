@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,7 +137,8 @@ class MetaCache {
   std::string path_;  // the cache file; empty when there is no cache
   WallClock clock_;
   struct timespec now_ {};  // read once, before any file of the folder
-  std::string bytes_;       // the cache file as read
+  std::unique_ptr<char[]> buffer_;  // the cache file as read
+  std::string_view bytes_;          // its bytes, in buffer_
   std::vector<MetaCacheIndexEntry> loaded_;
   std::vector<bool> used_;  // per loaded entry: found again unchanged
   size_t cursor_ = 0;       // files arrive in name order: the next entry to try

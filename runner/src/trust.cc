@@ -36,20 +36,31 @@ bool IsPrivateGroup(gid_t gid) {
   return true;
 }
 
+enum class Unsafe { kNo, kOwner, kWritable };
+
 // One path, from its stat: owned by us or root, and not writable by others
 // unless it is a sticky folder (where others cannot replace what we own).
 // `sticky_ok`: for folders above the plugin's own; anyone may add files to
 // the plugin's folder itself only if they could be loaded, so it never is.
+Unsafe Assess(const struct stat& info, uid_t me, bool sticky_ok) {
+  if (info.st_uid != me && info.st_uid != 0) return Unsafe::kOwner;
+  const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
+  // The group lookup reads /etc/group: only worth it when the group may write.
+  const mode_t risky = S_IWOTH | ((info.st_mode & S_IWGRP) && !IsPrivateGroup(info.st_gid) ? S_IWGRP : 0);
+  if ((info.st_mode & risky) && !(sticky_ok && sticky_folder)) return Unsafe::kWritable;
+  return Unsafe::kNo;
+}
+
+// Assess's verdict on `path`, as a refusal to load `plugin` that says why and how to fix it.
 Status CheckStat(const struct stat& info, uid_t me, const std::string& path, const std::string& plugin, bool sticky_ok) {
-  if (info.st_uid != me && info.st_uid != 0)
+  const Unsafe verdict = Assess(info, me, sticky_ok);
+  if (verdict == Unsafe::kOwner)
     return Status::Error(ErrorKind::kPluginLoad,
                          "refusing " + plugin + ": " + path + " is owned by uid " +
                              std::to_string(info.st_uid) + ", not by you (uid " + std::to_string(me) +
                              ") or root; whoever owns it can change the code you run. Fix: chown it" + kRelax);
-  const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
-  // The group lookup reads /etc/group: only worth it when the group may write.
-  const mode_t risky = S_IWOTH | ((info.st_mode & S_IWGRP) && !IsPrivateGroup(info.st_gid) ? S_IWGRP : 0);
-  if ((info.st_mode & risky) && !(sticky_ok && sticky_folder)) {
+  if (verdict == Unsafe::kWritable) {
+    const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
     // A shared sticky folder such as /tmp is meant to stay writable: the fix
     // is to move the plugin, not to change the folder.
     const std::string fix = sticky_folder ? "move " + fs::path(plugin).filename().string() +
@@ -68,6 +79,10 @@ Status CheckOne(const fs::path& path, uid_t me, const std::string& plugin, bool 
   if (stat(path.c_str(), &info) != 0)
     return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin);
   return CheckStat(info, me, path.native(), plugin, sticky_ok);
+}
+
+Status Unresolvable(const std::string& file, const std::string& why) {
+  return Status::Error(ErrorKind::kPluginLoad, file + ": cannot resolve: " + why);
 }
 
 }  // namespace
@@ -108,46 +123,51 @@ Status TrustChecker::CheckFolders(const std::string& folder, const std::string& 
   return Status::Ok();
 }
 
-// The real path of `file` and of its folder. Resolving a whole path costs a readlink per component, so only a file that
-// is itself a link gets that; a plain file's real folder is resolved once for
-// all its neighbours.
-Status TrustChecker::Resolve(const std::string& file, bool is_link, std::string* real, std::string* real_folder) {
-  auto unresolvable = [&file](const std::string& why) {
-    return Status::Error(ErrorKind::kPluginLoad, file + ": cannot resolve: " + why);
-  };
-  std::error_code error;
-  if (is_link) {
-    const fs::path resolved = fs::canonical(file, error);
-    if (error) return unresolvable(error.message());
-    *real = resolved.native();
-    *real_folder = resolved.parent_path().native();
-    return Status::Ok();
-  }
-  const std::string& name = file;
-  const size_t slash = name.rfind('/');
-  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : name.substr(0, slash);
+// The real folder of `file`, which is not a link. Resolving a path costs a
+// readlink per component, so it is done once per folder for all the files
+// in it; the text found stays in real_folders_.
+Status TrustChecker::RealFolderOf(const std::string& file, const std::string** real_folder) {
+  const size_t slash = file.rfind('/');
+  const std::string_view folder = slash == std::string::npos ? std::string_view(".")
+                                  : slash == 0                ? std::string_view("/")
+                                                              : std::string_view(file).substr(0, slash);
   auto known = real_folders_.find(folder);
   if (known == real_folders_.end()) {
-    const fs::path resolved = fs::canonical(folder, error);
-    if (error) return unresolvable(error.message());
-    known = real_folders_.emplace(folder, resolved.native()).first;
+    std::error_code error;
+    const fs::path resolved = fs::canonical(fs::path(folder), error);
+    if (error) return Unresolvable(file, error.message());
+    known = real_folders_.emplace(std::string(folder), resolved.native()).first;
   }
-  *real_folder = known->second;
-  *real = known->second;
-  if (real->back() != '/') *real += '/';
-  real->append(name, slash == std::string::npos ? 0 : slash + 1);
+  *real_folder = &known->second;
   return Status::Ok();
 }
 
-// The real file and folders are checked, not the links that lead there.
+// The real file and folders are checked, not the links that lead there. A
+// link is resolved whole; a plain file's real path is only spelled out for
+// a refusal, as a thousand files are checked at every start.
 Status TrustChecker::CheckResolved(const std::string& file, const struct stat& info, bool is_link) {
   std::string real;
-  std::string real_folder;
-  LM_RETURN_IF_ERROR(Resolve(file, is_link, &real, &real_folder));
-  LM_RETURN_IF_ERROR(CheckStat(info, me_, real, file, /*sticky_ok=*/false));
-  LM_RETURN_IF_ERROR(CheckFolders(real_folder, file));
-  if (policy_.allowed_sha256.empty()) trusted_files_.insert(file);
-  return Status::Ok();
+  std::string link_folder;
+  const std::string* real_folder = &link_folder;
+  if (is_link) {
+    std::error_code error;
+    const fs::path resolved = fs::canonical(file, error);
+    if (error) return Unresolvable(file, error.message());
+    real = resolved.native();
+    link_folder = resolved.parent_path().native();
+  } else {
+    LM_RETURN_IF_ERROR(RealFolderOf(file, &real_folder));
+  }
+  if (Assess(info, me_, /*sticky_ok=*/false) != Unsafe::kNo) {
+    if (!is_link) {
+      real = *real_folder;
+      if (real.back() != '/') real += '/';
+      const size_t slash = file.rfind('/');
+      real.append(file, slash == std::string::npos ? 0 : slash + 1);
+    }
+    return CheckStat(info, me_, real, file, /*sticky_ok=*/false);
+  }
+  return CheckFolders(*real_folder, file);
 }
 
 Status TrustChecker::CheckDigest(const std::string& file) const {
@@ -161,7 +181,7 @@ Status TrustChecker::CheckDigest(const std::string& file) const {
 }
 
 Status TrustChecker::Check(const fs::path& file) {
-  if (policy_.check_permissions && !trusted_files_.count(file.native())) {
+  if (policy_.check_permissions) {
     struct stat info {};
     if (lstat(file.c_str(), &info) != 0)
       return Status::Error(ErrorKind::kPluginLoad, file.string() + ": cannot resolve: " + std::strerror(errno));
@@ -174,7 +194,7 @@ Status TrustChecker::Check(const fs::path& file) {
 }
 
 Status TrustChecker::CheckNonLink(const std::string& file, const struct stat& info) {
-  if (policy_.check_permissions && !trusted_files_.count(file))
+  if (policy_.check_permissions)
     LM_RETURN_IF_ERROR(CheckResolved(file, info, /*is_link=*/false));
   return CheckDigest(file);
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -47,19 +48,25 @@ class TrustChecker {
  private:
   // Files and folders as text: status checks a thousand files, and every
   // std::filesystem::path made splits itself into components.
-  Status Resolve(const std::string& file, bool is_link, std::string* real, std::string* real_folder);
+  Status RealFolderOf(const std::string& file, const std::string** real_folder);
   Status CheckResolved(const std::string& file, const struct stat& info, bool is_link);
   Status CheckDigest(const std::string& file) const;
   Status CheckFolders(const std::string& folder, const std::string& file);
 
   TrustPolicy policy_;
   uid_t me_;
-  // What was already checked, by path as given (files, folders) or real
-  // (folders above); strings, since comparing paths goes component by component.
-  std::unordered_set<std::string> trusted_files_;
+  // The folders already checked, by real path (a plugin's own folder, and
+  // the folders above it); strings, since comparing paths goes component by
+  // component. Files are checked each time: a file read for its metadata is
+  // checked again when it is loaded, as close to the dlopen as can be.
   std::unordered_set<std::string> trusted_folders_;
   std::unordered_set<std::string> trusted_above_;
-  std::unordered_map<std::string, std::string> real_folders_;
+  // Searched with the folder part of each file's name, not a copy of it.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> real_folders_;
 };
 
 // One file, with a checker of its own.
