@@ -48,6 +48,22 @@ TEST_F(LoadTest, PluginErrorWinsOverAnUnopenableStore) {
   EXPECT_THAT(message, HasSubstr(file.string() + ": built for plugin ABI 99"));
 }
 
+// The catalog reads a plugin's metadata without loading it; the file is
+// checked again when it is loaded to run, so a change in between is caught.
+TEST_F(LoadTest, AFileMadeWritableAfterTheCatalogReadIsRefusedWhenLoaded) {
+  LM_ASSERT_OK(Open());
+  const fs::path file = MigrationsDir() / plugin::kLedger1.filename();
+  fs::permissions(file, fs::perms::others_write, fs::perm_options::add);
+  reporter_ = RecordingReporter();
+  const lm::Status up = engine_->Migrate(Up(), reporter_);
+  EXPECT_EQ(up.kind(), lm::ErrorKind::kPluginLoad) << up.message();
+  EXPECT_THAT(up.message(), HasSubstr(file.string() + " is writable by others"));
+  fs::permissions(file, fs::perms::others_write, fs::perm_options::remove);
+  const lm::StatusReport report = Report();
+  EXPECT_TRUE(report.records.empty()) << "nothing may be recorded as applied";
+  EXPECT_EQ(report.versions.size(), 1u);
+}
+
 TEST_F(LoadTest, NotALibrary) {
   const fs::path file = MigrationsDir() / "notes.so";
   WriteFile(file, "These are the release notes of version 2.4, which someone saved with the wrong name.\n");
