@@ -392,7 +392,8 @@ void MetaCache::Read() {
   used_.assign(loaded_.size(), false);
 }
 
-bool MetaCache::Find(std::string_view name, const struct stat& info, std::vector<lm_meta_record>* records) {
+bool MetaCache::Find(std::string_view name, const struct stat& info, std::vector<lm_meta_record>* scratch,
+                     std::span<const lm_meta_record>* records) {
   if (loaded_.empty()) return false;
   size_t index = cursor_;
   if (index >= loaded_.size() || loaded_[index].name != name) {
@@ -406,8 +407,14 @@ bool MetaCache::Find(std::string_view name, const struct stat& info, std::vector
   if (!(entry.key == MetaCacheKey::Of(info))) return false;
   used_[index] = true;
   ++hits_;
-  records->resize(entry.record_count);
-  std::memcpy(records->data(), bytes_.data() + entry.records_at, records->size() * sizeof(lm_meta_record));
+  const char* kept = bytes_.data() + entry.records_at;
+  if (reinterpret_cast<uintptr_t>(kept) % alignof(lm_meta_record) == 0) {
+    *records = {reinterpret_cast<const lm_meta_record*>(kept), entry.record_count};
+  } else {
+    scratch->resize(entry.record_count);
+    std::memcpy(scratch->data(), kept, scratch->size() * sizeof(lm_meta_record));
+    *records = *scratch;
+  }
   return true;
 }
 

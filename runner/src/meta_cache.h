@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,9 +111,12 @@ class MetaCache {
   MetaCache(const MetaCache&) = delete;
   MetaCache& operator=(const MetaCache&) = delete;
 
-  // True, with the records kept for `name` in `records`, when its entry's
-  // key equals `info`'s.
-  bool Find(std::string_view name, const struct stat& info, std::vector<lm_meta_record>* records);
+  // True when `name`'s entry has `info`'s key. `records` then views the
+  // records kept for it where the cache holds them (valid until Save; a
+  // library of ten thousand migrations has 2 MiB of them), or in `scratch`
+  // should the cache's bytes not be aligned for them.
+  bool Find(std::string_view name, const struct stat& info, std::vector<lm_meta_record>* scratch,
+            std::span<const lm_meta_record>* records);
   // A file read just now, `info` being the stat of the open file whose bytes
   // gave `records` (at least one).
   void Offer(std::string_view name, const struct stat& info, const std::vector<lm_meta_record>& records);

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -116,8 +117,9 @@ class MetaCacheTest : public ::testing::Test {
   // The number of hits a fresh cache of Folder() gets for `file`.
   size_t Hits(const fs::path& file) {
     lm::MetaCache cache(CacheDir(), Folder().string(), Clock());
-    std::vector<lm_meta_record> records;
-    return cache.Find(file.filename().string(), LStat(file), &records) ? cache.hits() : 0;
+    std::vector<lm_meta_record> scratch;
+    std::span<const lm_meta_record> records;
+    return cache.Find(file.filename().string(), LStat(file), &scratch, &records) ? cache.hits() : 0;
   }
 
   TempDir dir_;
@@ -178,17 +180,18 @@ TEST_F(MetaCacheTest, EveryKeyFieldMustMatch) {
   with("mtime nanoseconds", [](struct stat& s) { s.st_mtim.tv_nsec = (s.st_mtim.tv_nsec + 1) % 1000000000; });
   with("ctime seconds", [](struct stat& s) { ++s.st_ctim.tv_sec; });
   with("ctime nanoseconds", [](struct stat& s) { s.st_ctim.tv_nsec = (s.st_ctim.tv_nsec + 1) % 1000000000; });
-  std::vector<lm_meta_record> records;
+  std::vector<lm_meta_record> scratch;
+  std::span<const lm_meta_record> records;
   for (const auto& [what, info] : changed) {
     lm::MetaCache cache(CacheDir(), Folder().string(), Clock());
-    EXPECT_FALSE(cache.Find("002.so", info, &records)) << what;
+    EXPECT_FALSE(cache.Find("002.so", info, &scratch, &records)) << what;
   }
   lm::MetaCache cache(CacheDir(), Folder().string(), Clock());
-  EXPECT_FALSE(cache.Find("001.so", real, &records)) << "another name";
-  ASSERT_TRUE(cache.Find("002.so", real, &records));
+  EXPECT_FALSE(cache.Find("001.so", real, &scratch, &records)) << "another name";
+  ASSERT_TRUE(cache.Find("002.so", real, &scratch, &records));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_STREQ(records[0].name, "cached");
-  ASSERT_TRUE(cache.Find("002.so", real, &records)) << "found again, wherever the cursor is";
+  ASSERT_TRUE(cache.Find("002.so", real, &scratch, &records)) << "found again, wherever the cursor is";
 }
 
 // Same size, same mtime (set back), another plugin: a rename gives another
