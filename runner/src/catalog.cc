@@ -106,21 +106,20 @@ Status LoadAndRead(const std::filesystem::path& file, TrustChecker& trust, std::
 // catalog is usually sorted as read: sorting the records' addresses is
 // cheaper than sorting ten thousand migrations.
 Status AddMeta(const std::string& file, std::span<const lm_meta_record> records, std::vector<Migration>* migrations) {
-  std::vector<const lm_meta_record*> in_order;
-  in_order.reserve(records.size());
-  for (const lm_meta_record& record : records) {
+  for (const lm_meta_record& record : records)
     if (record.version <= 0)
       return PluginError(file, "version " + std::to_string(record.version) + ": versions must be greater than 0");
-    in_order.push_back(&record);
-  }
-  auto by_version = [](const lm_meta_record* a, const lm_meta_record* b) { return a->version < b->version; };
-  if (!std::is_sorted(in_order.begin(), in_order.end(), by_version))
-    std::stable_sort(in_order.begin(), in_order.end(), by_version);
   // Room for them all at once (still doubling, so that a thousand
   // one-migration files do not each reallocate) spares moving the ones
   // before into fresh pages.
   const size_t needed = migrations->size() + records.size();
   if (needed > migrations->capacity()) migrations->reserve(std::max(needed, 2 * migrations->capacity()));
+  std::vector<const lm_meta_record*> in_order;
+  in_order.reserve(records.size());
+  for (const lm_meta_record& record : records) in_order.push_back(&record);
+  auto by_version = [](const lm_meta_record* a, const lm_meta_record* b) { return a->version < b->version; };
+  if (!std::is_sorted(in_order.begin(), in_order.end(), by_version))
+    std::stable_sort(in_order.begin(), in_order.end(), by_version);
   for (const lm_meta_record* record : in_order) FromMeta(file, *record, &migrations->emplace_back());
   return Status::Ok();
 }

@@ -382,12 +382,14 @@ void MetaCache::Read() {
     return;
   }
   struct stat info {};
-  const bool usable = fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && OwnedAndPrivate(info) &&
-                      static_cast<uint64_t>(info.st_size) <= kMaxFileBytes &&
-                      ReadAll(fd, static_cast<size_t>(info.st_size), &buffer_) &&
-                      IndexMetaCache(bytes_ = std::string_view(buffer_.get(), static_cast<size_t>(info.st_size)),
-                                     MetaCacheBuild(), folder_, &loaded_);
+  bool usable = fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && OwnedAndPrivate(info) &&
+                static_cast<uint64_t>(info.st_size) <= kMaxFileBytes &&
+                ReadAll(fd, static_cast<size_t>(info.st_size), &buffer_);
   close(fd);
+  if (usable) {
+    bytes_ = std::string_view(buffer_.get(), static_cast<size_t>(info.st_size));
+    usable = IndexMetaCache(bytes_, MetaCacheBuild(), folder_, &loaded_);
+  }
   rewrite_ = !usable;
   used_.assign(loaded_.size(), false);
 }
