@@ -17,6 +17,7 @@
 
 #include "library_file.h"
 #include "meta_cache.h"
+#include "path_text.h"
 #include "plugin_library.h"
 
 namespace lm {
@@ -307,12 +308,8 @@ Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolic
       LM_RETURN_IF_ERROR(ReadBundleFile(source.path, trust, bundle_policy, &migrations));
       continue;
     }
-    const std::string_view path = source.path;
-    const size_t slash = path.rfind('/');
-    const std::string_view folder = slash == std::string_view::npos ? std::string_view(".")
-                                    : slash == 0                    ? path.substr(0, 1)
-                                                                    : path.substr(0, slash);
-    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const std::string_view folder = FolderOf(source.path);
+    const std::string_view name = NameOf(source.path);
     if (caches.empty() || folder != cache_folder) {
       cache_folder = folder;
       open_folder.reset();

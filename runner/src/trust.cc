@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "path_text.h"
+
 namespace lm {
 namespace {
 
@@ -127,10 +129,7 @@ Status TrustChecker::CheckFolders(const std::string& folder, const std::string& 
 // readlink per component, so it is done once per folder for all the files
 // in it; the text found stays in real_folders_.
 Status TrustChecker::RealFolderOf(const std::string& file, const std::string** real_folder) {
-  const size_t slash = file.rfind('/');
-  const std::string_view folder = slash == std::string::npos ? std::string_view(".")
-                                  : slash == 0                ? std::string_view("/")
-                                                              : std::string_view(file).substr(0, slash);
+  const std::string_view folder = FolderOf(file);
   auto known = real_folders_.find(folder);
   if (known == real_folders_.end()) {
     std::error_code error;
@@ -162,8 +161,7 @@ Status TrustChecker::CheckResolved(const std::string& file, const struct stat& i
     if (!is_link) {
       real = *real_folder;
       if (real.back() != '/') real += '/';
-      const size_t slash = file.rfind('/');
-      real.append(file, slash == std::string::npos ? 0 : slash + 1);
+      real += NameOf(file);
     }
     return CheckStat(info, me_, real, file, /*sticky_ok=*/false);
   }
