@@ -1,6 +1,9 @@
 // What a migrate prints: a progress line per step, its note and the step's
 // own lines indented beneath in order, then its duration and a final line;
 // errors as one line on stderr.
+#include <sstream>
+#include <string>
+
 #include "cli_fixture.h"
 
 namespace lm_test {
@@ -64,6 +67,32 @@ TEST_F(OutputTest, FailedStepShowsReasonAndStops) {
             "link-migration: error: version 30 (throws_30) failed during up: "
             "throws_30 always fails after writing its row\n");
   EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 20, 21, 22}));
+}
+
+// The runner reads its worker's stream in batches (supervisor.cc): a step
+// that prints far more than the pipe holds between two reads must neither
+// stall nor lose or reorder a line.
+TEST_F(OutputTest, AStepThatPrintsMegabytesShowsEveryLineInOrder) {
+  AddPlugins({plugin::kLedger1, plugin::kChatty});
+  UseSqlite();
+  CliResult result = Run({"up"});
+  LM_EXPECT_OK(result);
+  std::istringstream lines(result.out);
+  std::string line;
+  int next = 1;
+  int logged = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("    | chatty line ", 0) == 0) {
+      ASSERT_EQ(line, "    | chatty line " + std::to_string(next)) << "a line is missing or out of order";
+      ++next;
+    } else if (line.rfind("    logged after line ", 0) == 0) {
+      ++logged;
+      EXPECT_EQ(line, "    logged after line " + std::to_string(next - 1));
+    }
+  }
+  EXPECT_EQ(next, 200001);
+  EXPECT_EQ(logged, 4);
+  EXPECT_THAT(result.out, HasSubstr("Done: sqlite is at version 37 after 2 steps in "));
 }
 
 // A plugin should give a one-line error, but one that does not must not

@@ -34,6 +34,7 @@ inline const fs::path kNoTransaction = LM_TEST_PLUGIN_NO_TRANSACTION;  // 33: fa
 inline const fs::path kOutput = LM_TEST_PLUGIN_OUTPUT;              // 34
 inline const fs::path kChangelog = LM_TEST_PLUGIN_CHANGELOG;        // 35
 inline const fs::path kParams = LM_TEST_PLUGIN_PARAMS;              // 36
+inline const fs::path kChatty = LM_TEST_PLUGIN_CHATTY;              // 37: 200,000 lines
 inline const fs::path kDuplicate = LM_TEST_PLUGIN_DUPLICATE;        // 2 again
 inline const fs::path kEmpty = LM_TEST_PLUGIN_EMPTY;                // no migrations
 inline const fs::path kHelperA = LM_TEST_PLUGIN_HELPER_A;           // 40
