@@ -2,6 +2,7 @@
 #ifndef LINK_MIGRATION_RUNNER_DISCOVERY_H
 #define LINK_MIGRATION_RUNNER_DISCOVERY_H
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -29,6 +30,11 @@ struct MigrationSource {
 // (kind kConfig) naming it.
 Status DiscoverMigrationSources(const std::vector<std::filesystem::path>& locations,
                                 std::vector<MigrationSource>* sources);
+
+// The folders' own sizes as the file system reports them (a file location
+// counts 0): a cheap, rough measure of how many entries they hold, from one
+// stat each, before listing them.
+uint64_t ListingBytes(const std::vector<std::filesystem::path>& locations);
 
 }  // namespace lm
 

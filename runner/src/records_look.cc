@@ -11,11 +11,16 @@ Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, 
   return store->ListRecords(&snapshot->records);
 }
 
-RecordsLook::RecordsLook(const StoreOpenRequest& request) : config_(*request.config), request_(request) {
+RecordsLook::RecordsLook(const StoreOpenRequest& request, Overlap overlap)
+    : config_(*request.config), request_(request) {
   request_.config = &config_;
   request_.read_only = true;
   request_.known_versions.clear();
-  thread_ = std::thread([this] { Look(); });
+  if (overlap == Overlap::kOnAThread) {
+    thread_ = std::thread([this] { Look(); });
+  } else {
+    Look();
+  }
 }
 
 RecordsLook::~RecordsLook() {

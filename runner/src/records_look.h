@@ -1,8 +1,9 @@
-// A read-only look at the store's committed records, taken on a thread of
-// its own while the engine reads the migration folders. Status and "nothing
-// pending" need both, and neither waits on the other: the store's side is
-// mostly the database's own work (connecting, reading its schema), the
-// folders' side mostly file system calls.
+// A read-only look at the store's committed records, taken before or, when
+// the migration folders hold many files, while the engine reads them: on a
+// thread of its own. Status and "nothing pending" need both, and neither
+// waits on the other: the store's side is mostly the database's own work
+// (connecting, reading its schema), the folders' side mostly file system
+// calls.
 #ifndef LINK_MIGRATION_RUNNER_RECORDS_LOOK_H
 #define LINK_MIGRATION_RUNNER_RECORDS_LOOK_H
 
@@ -32,9 +33,11 @@ Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, 
 
 class RecordsLook {
  public:
-  // Starts the look with a copy of request and of its config. The request's
-  // known_versions stay empty: the catalog is not read yet.
-  explicit RecordsLook(const StoreOpenRequest& request);
+  // Takes the look with a copy of request and of its config, on a thread of
+  // its own or at once. The request's known_versions stay empty: the catalog
+  // is not read yet.
+  enum class Overlap { kOnAThread, kNone };
+  RecordsLook(const StoreOpenRequest& request, Overlap overlap);
   // Waits for the thread: nothing the look loaded may be running when the
   // runner forks a worker or exits.
   ~RecordsLook();
