@@ -88,8 +88,8 @@ int OpenExitHandle(pid_t pid) {
 // most kReadEvery, in the kernel's pipe: a worker that dies leaves them all
 // behind. Without a pidfd to sleep on the worker's exit, the supervisor wakes
 // for each report as before.
-WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer,
-                  std::optional<std::chrono::milliseconds> step_timeout) {
+WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const SupervisorOptions& options) {
+  const std::optional<std::chrono::milliseconds>& step_timeout = options.step_timeout;
   constexpr auto kReadEvery = std::chrono::milliseconds(10);
   constexpr int kExitCheckMs = 100;
   constexpr int kReadsPerRound = 16;
@@ -128,7 +128,7 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer,
     return total;
   };
   fcntl(stream, F_SETFL, fcntl(stream, F_GETFL) | O_NONBLOCK);
-  const int exit_handle = OpenExitHandle(worker);
+  const int exit_handle = options.read_every_report ? -1 : OpenExitHandle(worker);
   Clock::time_point next_read = Clock::now();
   bool exited = false;
   while (!exited) {
@@ -198,7 +198,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   close(relay[1]);
 
   RelayReplayer replayer(catalog, reporter);
-  const WatchResult watched = Watch(worker, relay[0], replayer, options.step_timeout);
+  const WatchResult watched = Watch(worker, relay[0], replayer, options);
   close(relay[0]);
   const bool timed_out = watched.timed_out;
   const int wait_status = watched.wait_status;

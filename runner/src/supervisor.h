@@ -26,6 +26,10 @@ using DeathRecorder = std::function<Status(const PlannedStep& step, const std::s
 
 struct SupervisorOptions {
   std::optional<std::chrono::milliseconds> step_timeout;  // none: steps may take as long as they take
+  // Wake for every report instead of reading them in batches, as the
+  // supervisor does anyway where the kernel has no pidfd (tests cover that
+  // way with it).
+  bool read_every_report = false;
 };
 
 Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const SupervisorOptions& options,
