@@ -48,7 +48,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engin
     // store's work behind it: many plugin files. For a few files or a bundle
     // it costs more than it hides (on the benchmark's two vCPUs a thread
     // added about 1 ms of CPU time to a 13 ms nothing-pending run with a bundle).
-    constexpr uint64_t kManyFilesListingBytes = 8 * 1024;  // ext4: some 150+ entries
+    constexpr uint64_t kManyFilesListingBytes = uint64_t{8} * 1024;  // ext4: some 150+ entries
     const auto overlap = ListingBytes(opened->config_.migration_dirs) >= kManyFilesListingBytes
                              ? RecordsLook::Overlap::kOnAThread
                              : RecordsLook::Overlap::kNone;

@@ -96,7 +96,7 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const Super
   WatchResult result;
   uint64_t clocked_starts = 0;  // the step clocked is the one started last
   std::string pending;  // the start of a line whose end has not come yet
-  std::vector<char> buffer(64 * 1024);
+  std::vector<char> buffer(size_t{64} * 1024);
   // Whole lines are replayed straight from the buffer; only a line cut off
   // at its end is copied, to wait for the rest.
   auto feed = [&](const char* bytes, size_t size) {
