@@ -117,6 +117,27 @@ TEST_F(ExitCodeTest, StoreCorrupt) {
   EXPECT_EQ(ReadFile(dir_ / "versions.json"), "[1, 2,");
 }
 
+// A record whose state the runner does not know (written by hand, or by a
+// newer runner) is a corrupt store, not a guess: every command refuses, names
+// the database, the table, the version and the state, and changes nothing.
+TEST_F(ExitCodeTest, SqliteRecordInAnUnknownStateIsStoreCorrupt) {
+  LM_EXPECT_OK(Run({"up", "--steps", "1"}));
+  ExecSql(Database(), "UPDATE link_migration_records SET state = 'half-done' WHERE version = 1");
+  const std::string expected = Database().string() + ": table \"link_migration_records\" has version 1 in unknown state "
+                               "\"half-done\"";
+  for (const char* command : {"status", "up"}) {
+    CliResult result = Run({command});
+    LM_EXPECT_ERROR(result, 5, expected);
+  }
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1})) << "version 2 ran on a corrupt store";
+  // Put right by hand, the store is as it was: 1 applied, 2 pending.
+  ExecSql(Database(), "UPDATE link_migration_records SET state = 'applied' WHERE version = 1 AND state = 'half-done'");
+  CliResult status = Run({"status"});
+  LM_EXPECT_OK(status);
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("\n +1 +applied +ledger_1 "));
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("\n +2 +pending +ledger_2\n"));
+}
+
 TEST_F(ExitCodeTest, LockTimeout) {
   LM_EXPECT_OK(Run({"up", "--steps", "1"}));
   // Hold the sqlite store's run lock as another runner would.
