@@ -73,11 +73,10 @@ Status Engine::Baseline(int64_t version, Reporter& reporter) {
   Status written;
   for (const Migration& migration : catalog_.migrations()) {
     if (migration.version > version) break;
-    written = store->PutRecord(AppliedRecord(migration, identity, now));
-    if (written.ok())
-      written = store->AppendEvent(Event{migration.version, LM_EVENT_BASELINE, migration.name, now,
-                                         identity.applied_by, 0, "baseline at version " + std::to_string(version),
-                                         run_id_});
+    // The event first, as for a step (see Mark).
+    written = store->AppendEvent(Event{migration.version, LM_EVENT_BASELINE, migration.name, now, identity.applied_by,
+                                       0, "baseline at version " + std::to_string(version), run_id_});
+    if (written.ok()) written = store->PutRecord(AppliedRecord(migration, identity, now));
     if (!written.ok()) break;
   }
   if (transaction) {
@@ -107,9 +106,11 @@ Status Engine::Repair(Reporter& reporter, std::vector<std::string>* repaired) {
     const std::string change = "checksum " + (record.checksum.empty() ? "(none)" : record.checksum) + " -> " +
                                migration->checksum;
     record.checksum = migration->checksum;
-    LM_RETURN_IF_ERROR(store->PutRecord(record));
+    // The event first, as for a step (see Mark): a failure between the two
+    // leaves the old checksum, which the next validate reports again.
     LM_RETURN_IF_ERROR(store->AppendEvent(
         Event{record.version, LM_EVENT_REPAIR, migration->name, now, identity.applied_by, 0, change, run_id_}));
+    LM_RETURN_IF_ERROR(store->PutRecord(record));
     repaired->push_back("version " + std::to_string(record.version) + " (" + migration->name + "): " + change);
   }
   return Status::Ok();
