@@ -304,29 +304,42 @@ class Bench:
             print("   %-34s %-10s %10.1f ms %8.1f MiB" % (subject.label, op, ms, rss / 1024.0), flush=True)
         return log
 
-    def cycle(self, subject, fast_reps, with_fast_ops=True):
-        """Empty -> up -> (noop, status) x fast_reps -> down: every operation
-        from the state it is defined for."""
+    def bring_up(self, subject):
+        """Empty -> up, checked."""
         subject.reset()
         log = self.measure(subject, "up")
         if subject.kind == "floor" and (subject.key, subject.n, "durability") not in self.facts:
             found = re.search(r"floor durability: (.*)", open(log).read())
             self.facts[(subject.key, subject.n, "durability")] = found.group(1) if found else "?"
         subject.verify_applied()
-        if with_fast_ops:
-            os.sync()
-            time.sleep(SETTLE_SECONDS)
-            for _ in range(fast_reps):
+
+    def fast_round(self, subjects, fast_reps):
+        """The fast operations of subjects that are all up, round-robin: each
+        ratio between two of them (10x sql-migrate, 2x floor (a)) compares
+        runs made within milliseconds of each other, so a slow spell of the
+        machine hits both alike."""
+        os.sync()
+        time.sleep(SETTLE_SECONDS)
+        for _ in range(fast_reps):
+            for subject in subjects:
                 self.measure(subject, "noop")
                 self.measure(subject, "status")
                 for op in subject.extra_fast_ops:
                     self.measure(subject, op)
+
+    def take_down(self, subject):
+        """Full -> down, checked; first the facts read from a full database."""
         if subject.kind == "runner" and (subject.key, subject.n, "loads") not in self.facts:
             self.facts[(subject.key, subject.n, "loads")] = self.loaded_plugins(subject)
         if subject.kind == "peer" and (subject.key, subject.n, "journal") not in self.facts:
             self.facts[(subject.key, subject.n, "journal")] = scalar(subject.db, "PRAGMA journal_mode")
         self.measure(subject, "down")
         subject.verify_empty()
+
+    def cycle(self, subject):
+        """Empty -> up -> down, for the subjects measured without fast operations."""
+        self.bring_up(subject)
+        self.take_down(subject)
 
     def group_cycle(self, subject):
         subject.reset()
@@ -404,9 +417,11 @@ class Bench:
             raise Failure("records only, N=%d: baseline recorded %s versions" % (n, recorded))
 
         # Interleaved: every subject once per repetition, so a slow spell of
-        # the machine hits them alike. The peers and the extra floors run in
-        # the first `peer_cycles` repetitions only (sqitch, at N = 1,000, in
-        # the first alone: one up and one down take it minutes).
+        # the machine hits them alike. All are brought up, then their fast
+        # operations run round-robin, then all are taken down. The peers and
+        # the extra floors run in the first `peer_cycles` repetitions only
+        # (sqitch, at N = 1,000, in the first alone: one up and one down take
+        # it minutes).
         for rep in range(cycles):
             print("== N = %d: repetition %d of %d" % (n, rep + 1, cycles), flush=True)
             for s in loaders:
@@ -415,18 +430,21 @@ class Bench:
             for _ in range(fast_reps):
                 for s in records_only:
                     self.measure(s, "status-records")
+            active = subjects + [s for s in peers
+                                 if rep < (1 if s.key == "sqitch" and n >= PEER_MAX_N else peer_cycles)]
+            for s in active:
+                self.bring_up(s)
+            self.fast_round(active, fast_reps)
+            for s in active:
+                self.take_down(s)
             for s in subjects:
-                self.cycle(s, fast_reps)
                 # One-transaction mode with 10,000 separate files costs the
                 # runner minutes and says nothing the bundle and N = 1,000 do not.
                 if "up-group" in s.commands and not (n >= 10000 and s.key == "files"):
                     self.group_cycle(s)
             if rep < peer_cycles:
                 for s in extra_floors:
-                    self.cycle(s, 0, with_fast_ops=False)
-            for s in peers:
-                if rep < (1 if s.key == "sqitch" and n >= PEER_MAX_N else peer_cycles):
-                    self.cycle(s, fast_reps)
+                    self.cycle(s)
 
     # ---- results ---------------------------------------------------------
 
