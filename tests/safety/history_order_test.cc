@@ -85,13 +85,16 @@ TEST(HistoryOrderTest, RepairWhoseRecordCannotBeWrittenLeavesTheDriftReported) {
   ws.AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20, "020_drift.so");
   ProcessResult up = ws.Cli({"up"});
   ASSERT_TRUE(up.exited(0)) << up.Describe();
-  const std::string applied_checksum = RecordOf(StoreFile(ws), 20)->value("checksum", "");
+  const nlohmann::json applied = StoreFile(ws);
+  ASSERT_NE(RecordOf(applied, 20), nullptr) << applied.dump();
+  const std::string applied_checksum = RecordOf(applied, 20)->value("checksum", "");
   ws.AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20_CHANGED, "020_drift.so");
 
   ProcessResult failed = RunWithFailingWrite(ws, {"repair"}, 2);
   ExpectFailedWriteNamed(failed, ws, 20);
   const nlohmann::json store = StoreFile(ws);
   EXPECT_EQ(EventsOf(store, "repair", 20), 1) << store.dump();
+  ASSERT_NE(RecordOf(store, 20), nullptr) << "a failed repair must not remove the record: " << store.dump();
   EXPECT_EQ(RecordOf(store, 20)->value("checksum", ""), applied_checksum)
       << "version 20 carries the new checksum, but the history has no repair event for it: the record was "
          "written before the event";
