@@ -150,6 +150,9 @@ bool RelayReplayer::ReadStep(relay::MessageReader& message, PlannedStep* step, i
 // The whole plan is read before the reporter hears of it: a cut-off plan is
 // dropped, not reported in part.
 void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
+  // The worker sends one plan, before any step; another would also free
+  // the texts a running step's report points into.
+  if (planned_) return;
   std::string store;
   int64_t current = 0, final_version = 0, dry = 0, count = 0;
   if (!message.Text(&store) || !message.Int(&current) || !message.Int(&final_version) || !message.Int(&dry) ||
@@ -168,9 +171,12 @@ void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
         !message.Text(&down_note)) {
       return;
     }
+    // The worker plans from a copy of this catalog; a version it does not
+    // hold comes from a step's output that only looks like a report, and a
+    // reporter could not name it.
     const Migration* known = catalog_.Find(version);
-    if (known != nullptr &&
-        (known->description != description || known->up_note != up_note || known->down_note != down_note)) {
+    if (known == nullptr) return;
+    if (known->description != description || known->up_note != up_note || known->down_note != down_note) {
       Migration copy = *known;
       copy.description = description;
       copy.up_note = up_note;
@@ -184,6 +190,7 @@ void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
   if (!message.Done()) return;
   described_ = std::move(described);  // node-based: the steps' pointers stay valid
   plan_ = std::move(plan);
+  planned_ = true;
   reporter_.PlanReady(store, plan_, dry != 0);
 }
 

@@ -78,6 +78,7 @@ class RelayReplayer {
   std::map<int64_t, Migration> described_;
   std::string text_;  // a field being read, its buffer reused
   Plan plan_;  // owns the steps handed to reporter_
+  bool planned_ = false;  // plan_ came from the worker's one plan report
   std::optional<PlannedStep> running_;
   uint64_t starts_ = 0;
   std::optional<Status> final_;

@@ -326,6 +326,37 @@ TEST_F(RelayReplayTest, CorruptReportsAreDroppedNotCrashedOn) {
   EXPECT_FALSE(replayer.final_status());
 }
 
+// A step's output can hold bytes that read as a report. A plan naming a
+// version the catalog does not know cannot be the worker's: it is dropped
+// whole, so the reporter is never handed a step with no migration.
+TEST_F(RelayReplayTest, APlanNamingAnUnknownVersionIsDropped) {
+  lm::RelayReplayer replayer(catalog_, reporter_);
+  replayer.Replay(Report({"P", "sqlite", "0", "404", "0", "2", "1", "0", "0", "", "", "", "404", "0", "0", "", "", ""}));
+  EXPECT_FALSE(reporter_.store_name);
+  EXPECT_TRUE(reporter_.planned.empty());
+}
+
+// The worker sends one plan. A second (from a step's output) is dropped: it
+// would also free the texts of the first, which the running step points to.
+TEST_F(RelayReplayTest, ASecondPlanIsDropped) {
+  lm::Migration described = *catalog_.Find(5);
+  described.description = "as the worker read it";
+  lm::Plan plan;
+  plan.steps = {lm::PlannedStep{&described, lm::Direction::kUp, 0}};
+  lm::RelayReplayer replayer(catalog_, reporter_);
+  Replay(replayer, Relayed([&](lm::RelayReporter& relay) {
+    relay.PlanReady("first", plan, false);
+    relay.StepStarted(plan.steps[0], 1, 1);
+  }));
+  ASSERT_TRUE(replayer.running_step());
+  ASSERT_EQ(replayer.running_step()->migration->description, "as the worker read it");
+
+  replayer.Replay(Report({"P", "second", "0", "5", "0", "1", "5", "0", "0", "other text", "", ""}));
+  EXPECT_EQ(reporter_.store_name, "first");
+  ASSERT_TRUE(replayer.running_step());
+  EXPECT_EQ(replayer.running_step()->migration->description, "as the worker read it");
+}
+
 // A version the supervisor's catalog does not know is running but not
 // reported (there is nothing to name it by).
 TEST_F(RelayReplayTest, UnknownVersionIsTrackedNotReported) {
