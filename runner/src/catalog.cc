@@ -257,6 +257,14 @@ const Migration* Catalog::Find(int64_t version) const {
   return it != migrations_.end() && it->version == version ? &*it : nullptr;
 }
 
+Catalog Catalog::Of(std::vector<Migration> migrations) {
+  std::sort(migrations.begin(), migrations.end(),
+            [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  Catalog catalog;
+  catalog.migrations_ = std::move(migrations);
+  return catalog;
+}
+
 Status Catalog::Load(const std::vector<int64_t>& versions) {
   std::set<std::string> files;
   for (int64_t version : versions) {

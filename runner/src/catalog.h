@@ -51,6 +51,11 @@ class Catalog {
   // lm_meta section so far, and checks their descriptors agree with it.
   Status Load(const std::vector<int64_t>& versions);
 
+  // A catalog of `migrations` (distinct versions), as LoadCatalog would have
+  // read them, for code that only reads what a catalog names: the relay's
+  // fuzz target has no plugin files to read.
+  static Catalog Of(std::vector<Migration> migrations);
+
  private:
   friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&,
                             const MetaCacheOptions&, Catalog*);
