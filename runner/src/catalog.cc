@@ -258,8 +258,7 @@ const Migration* Catalog::Find(int64_t version) const {
 }
 
 Catalog Catalog::Of(std::vector<Migration> migrations) {
-  std::sort(migrations.begin(), migrations.end(),
-            [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  SortByVersion(&migrations);
   Catalog catalog;
   catalog.migrations_ = std::move(migrations);
   return catalog;

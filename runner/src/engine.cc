@@ -67,7 +67,6 @@ StoreOpenRequest Engine::StoreRequest(bool read_only) const {
   request.pid = env.Pid();
   request.run_id = run_id_;
   request.started_at = FormatUtc(started_);
-  // Empty while the catalog is still loading, as for the early look.
   for (const Migration& migration : catalog_.migrations()) request.known_versions.push_back(migration.version);
   return request;
 }
