@@ -22,6 +22,7 @@ add_library(link_migration_engine STATIC
   src/executor.cc
   src/library_file.cc
   src/meta_cache.cc
+  src/overlap_thread.cc
   src/plan.cc
   src/plugin_library.cc
   src/records_look.cc

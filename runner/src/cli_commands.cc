@@ -271,6 +271,14 @@ Status EngineOptionsFrom(const Invocation& inv, EngineOptions* options) {
     if (*inv.step_timeout_ms <= 0) return Status::Error(ErrorKind::kUsage, "--step-timeout needs MS > 0");
     options->step_timeout = std::chrono::milliseconds(*inv.step_timeout_ms);
   }
+  // The commands that start with a read-only look at the records: status,
+  // the current version, and a migration, which ends there when nothing is
+  // pending. A dry run plans from what it reads itself.
+  const std::string& command = inv.command;
+  const bool migrates = command == "up" || command == "down" || command == "to" ||
+                        (command.empty() && (inv.up || inv.down || inv.to));
+  options->look_at_records_early = (migrates && !inv.dry_run) || command == "status" || command == "current" ||
+                                   (command.empty() && inv.print_version);
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 #include "discovery.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
@@ -74,6 +75,15 @@ Status DiscoverMigrationSources(const std::vector<fs::path>& locations, std::vec
     for (std::string& file : found) sources->push_back({std::move(file), /*is_bundle=*/false});
   }
   return Status::Ok();
+}
+
+uint64_t ListingBytes(const std::vector<fs::path>& locations) {
+  uint64_t bytes = 0;
+  for (const fs::path& location : locations) {
+    struct stat info {};
+    if (stat(location.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) bytes += static_cast<uint64_t>(info.st_size);
+  }
+  return bytes;
 }
 
 }  // namespace lm

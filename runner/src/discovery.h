@@ -31,6 +31,11 @@ struct MigrationSource {
 Status DiscoverMigrationSources(const std::vector<std::filesystem::path>& locations,
                                 std::vector<MigrationSource>* sources);
 
+// The folders' own sizes as the file system reports them (a file location
+// counts 0): a cheap, rough measure of how many entries they hold, from one
+// stat each, before listing them.
+uint64_t ListingBytes(const std::vector<std::filesystem::path>& locations);
+
 }  // namespace lm
 
 #endif  // LINK_MIGRATION_RUNNER_DISCOVERY_H

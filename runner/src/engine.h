@@ -37,6 +37,9 @@ struct EngineOptions {
   // Overrides the config's step_timeout_ms.
   std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();
+  // For status and migrate: Open starts a read-only look at the store's
+  // records on a second thread while it reads the migration folders.
+  bool look_at_records_early = false;
 };
 
 // One line of `status`: a version known from the plugins, the store, or both.
@@ -91,7 +94,8 @@ class Engine {
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
   Status OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store, std::unique_ptr<StoreLock>* lock);
-  // A read-only look at the committed records (records_look.h).
+  // The early look's snapshot, or a fresh one when there was no look or it
+  // failed (which then reports why).
   Status LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>* warnings);
   // True when a read-only look, as status takes, finds nothing to run and
   // nothing wrong; then no lock is taken and no worker started.
@@ -105,6 +109,7 @@ class Engine {
   Catalog catalog_;
   std::string run_id_;
   std::chrono::system_clock::time_point started_;
+  std::unique_ptr<RecordsLook> records_look_;
 };
 
 // The runner's version, recorded with every applied migration.

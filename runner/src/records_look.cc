@@ -1,6 +1,7 @@
 #include "records_look.h"
 
 #include <memory>
+#include <utility>
 
 namespace lm {
 
@@ -9,6 +10,33 @@ Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, 
   LM_RETURN_IF_ERROR(OpenVersionStore(request, &store, warnings));
   snapshot->store_name = store->name();
   return store->ListRecords(&snapshot->records);
+}
+
+RecordsLook::RecordsLook(const StoreOpenRequest& request, Overlap overlap)
+    : config_(*request.config), request_(request) {
+  request_.config = &config_;
+  request_.read_only = true;
+  request_.known_versions.clear();
+  if (overlap != Overlap::kOnAThread || !thread_.Start([this] { Look(); })) Look();
+}
+
+void RecordsLook::Look() {
+  // Nothing may escape a thread; a look that fails in any way is simply
+  // not used, and the usual path meets the same problem and reports it.
+  try {
+    std::vector<std::string> warnings;
+    usable_ = TakeSnapshot(request_, &snapshot_, &warnings).ok() && warnings.empty();
+  } catch (...) {
+    usable_ = false;
+  }
+}
+
+bool RecordsLook::Take(RecordsSnapshot* snapshot) {
+  thread_.Join();
+  if (!usable_) return false;
+  usable_ = false;
+  *snapshot = std::move(snapshot_);
+  return true;
 }
 
 }  // namespace lm

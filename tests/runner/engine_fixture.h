@@ -155,6 +155,9 @@ class EngineTest : public ::testing::Test {
     options.config_file = ConfigFile();
     options.builtin_store_dir = kStoreDir;
     options.environment = &environment_;
+    // As the CLI opens it for status and migrate, so every test here goes
+    // through the early read-only look (and its fallback when it fails).
+    options.look_at_records_early = true;
     engine_.reset();
     return lm::Engine::Open(options, &engine_);
   }
