@@ -17,6 +17,16 @@ RecordsLook::RecordsLook(const StoreOpenRequest& request, Overlap overlap)
   request_.config = &config_;
   request_.read_only = true;
   request_.known_versions.clear();
+  if (overlap == Overlap::kOnAThread) {
+    // The store plugin (and SQLite) loads here, before the thread starts:
+    // loading maps memory, and on the thread, beside the main thread's page
+    // faults, it took 0.4 to 2.8 ms instead of 0.4. On the thread the loader
+    // then only finds it. A plugin that does not load fails again there, and
+    // the usual path reports it.
+    std::filesystem::path plugin;
+    const boost::dll::shared_library* library = nullptr;
+    (void)LoadStorePlugin(request_, &plugin, &library);
+  }
   if (overlap != Overlap::kOnAThread || !thread_.Start([this] { Look(); })) Look();
 }
 

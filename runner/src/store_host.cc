@@ -283,17 +283,22 @@ Status ResolveStorePlugin(const StoreOpenRequest& request, fs::path* plugin) {
                                                " in " + searched + ")");
 }
 
+Status LoadStorePlugin(const StoreOpenRequest& request, std::filesystem::path* path,
+                       const boost::dll::shared_library** library) {
+  LM_RETURN_IF_ERROR(ResolveStorePlugin(request, path));
+  // The allow-list names migration plugins; store plugins get the permission rules.
+  TrustPolicy permissions_only;
+  permissions_only.check_permissions = request.config->trust.check_permissions;
+  TrustChecker trust(permissions_only);
+  return LoadPluginLibrary(*path, trust, library);
+}
+
 Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<VersionStore>* store,
                         std::vector<std::string>* warnings) {
   fs::path path;
-  LM_RETURN_IF_ERROR(ResolveStorePlugin(request, &path));
-  const Config& config = *request.config;
-  // The allow-list names migration plugins; store plugins get the permission rules.
-  TrustPolicy permissions_only;
-  permissions_only.check_permissions = config.trust.check_permissions;
-  TrustChecker trust(permissions_only);
   const boost::dll::shared_library* library = nullptr;
-  LM_RETURN_IF_ERROR(LoadPluginLibrary(path, trust, &library));
+  LM_RETURN_IF_ERROR(LoadStorePlugin(request, &path, &library));
+  const Config& config = *request.config;
   const std::string dir = config.dir.string();
 
   if (library->has(LM_STORE_SYMBOL)) {

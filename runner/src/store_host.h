@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/dll/shared_library.hpp>
+
 #include "config.h"
 #include "status.h"
 #include "version_store.h"
@@ -34,6 +36,11 @@ struct StoreOpenRequest {
 // in each plugin_path folder, then in the runner's own store folder. Errors
 // (kind kConfig) list the folders searched.
 Status ResolveStorePlugin(const StoreOpenRequest& request, std::filesystem::path* plugin);
+
+// Finds the store plugin the config names and loads it (it stays loaded;
+// loading it again is cheap).
+Status LoadStorePlugin(const StoreOpenRequest& request, std::filesystem::path* path,
+                       const boost::dll::shared_library** library);
 
 // Loads the plugin (full or minimal contract) and opens the store. Warnings
 // meant for the user (the minimal contract's limits) are appended.

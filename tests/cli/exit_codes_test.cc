@@ -2,6 +2,8 @@
 // error naming the file, key or version at fault.
 #include <sys/file.h>
 
+#include <string>
+
 #include "cli_fixture.h"
 
 namespace lm_test {
@@ -90,6 +92,16 @@ TEST_F(ExitCodeTest, ConfigUnknownKey) {
 TEST_F(ExitCodeTest, ConfigUnknownStore) {
   WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "nosuch"}}}});
   LM_EXPECT_ERROR(Run({"up"}), 3, "no store named 'nosuch' (looked for nosuch.so in ");
+}
+
+// With many files in the migrations folder the read-only look, and the
+// store plugin's loading, run beside the reading of the folder: a store that
+// does not load is reported the same way, by status as by up.
+TEST_F(ExitCodeTest, ConfigUnknownStoreWithALargeFolder) {
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "nosuch"}}}});
+  for (int i = 0; i < 600; ++i) WriteFile(MigrationsDir() / ("notes_about_this_folder_" + std::to_string(i) + ".txt"), "");
+  for (const char* command : {"up", "status"})
+    LM_EXPECT_ERROR(Run({command}), 3, "no store named 'nosuch' (looked for nosuch.so in ");
 }
 
 TEST_F(ExitCodeTest, PluginLoadWrongAbi) {
