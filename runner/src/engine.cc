@@ -129,7 +129,7 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
 // (pending steps, drift, a store that cannot be read) takes the full path,
 // which decides and reports under the lock.
 bool Engine::NothingToDo(const MigrateRequest& request, Reporter& reporter) {
-  RecordsSnapshot snapshot;
+  RecordsSnapshot& snapshot = nothing_pending_look_;
   std::vector<std::string> warnings;
   if (!LookAtRecords(&snapshot, &warnings).ok() || !warnings.empty()) return false;
   const std::vector<Record>& records = snapshot.records;

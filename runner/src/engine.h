@@ -87,6 +87,11 @@ class Engine {
   // checksums. `repaired` lists one line per version changed.
   Status Repair(Reporter& reporter, std::vector<std::string>* repaired);
 
+  // Waits for the records look's thread, if one still runs. Destroying the
+  // engine does it too; the CLI, which leaves the engine to the end of the
+  // process instead (cli.cc), calls it first.
+  void EndLook() { records_look_.reset(); }
+
  private:
   Engine(EngineOptions options, Config config);
   StoreOpenRequest StoreRequest(bool read_only) const;
@@ -110,6 +115,9 @@ class Engine {
   std::string run_id_;
   std::chrono::system_clock::time_point started_;
   std::unique_ptr<RecordsLook> records_look_;
+  // What nothing pending looked at, kept with the engine rather than freed
+  // on the way out of NothingToDo (see EndLook).
+  RecordsSnapshot nothing_pending_look_;
 };
 
 // The runner's version, recorded with every applied migration.
