@@ -112,8 +112,11 @@ Status Engine::OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* sto
 Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   if (request.dry_run) return MigrateHere(request, reporter);
   if (NothingToDo(request, reporter)) return Status::Ok();
-  // No thread of ours may be running when the worker is forked.
+  // No thread of ours may be running when the worker is forked, and the
+  // records looked at are not needed there (10,000 of them held 7 MiB
+  // through a whole run).
   records_look_.reset();
+  nothing_pending_look_ = RecordsSnapshot{};
   SupervisorOptions supervision;
   if (options_.step_timeout) {
     supervision.step_timeout = options_.step_timeout;

@@ -116,7 +116,8 @@ class Engine {
   std::chrono::system_clock::time_point started_;
   std::unique_ptr<RecordsLook> records_look_;
   // What nothing pending looked at, kept with the engine rather than freed
-  // on the way out of NothingToDo (see EndLook).
+  // on the way out of NothingToDo (see EndLook); Migrate frees it when there
+  // is something to do.
   RecordsSnapshot nothing_pending_look_;
 };
 
