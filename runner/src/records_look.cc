@@ -5,9 +5,11 @@
 
 namespace lm {
 
-Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, std::vector<std::string>* warnings) {
+Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, std::vector<std::string>* warnings,
+                    const LoadedStorePlugin* loaded) {
   std::unique_ptr<VersionStore> store;
-  LM_RETURN_IF_ERROR(OpenVersionStore(request, &store, warnings));
+  LM_RETURN_IF_ERROR(loaded ? OpenLoadedStore(request, *loaded, &store, warnings)
+                            : OpenVersionStore(request, &store, warnings));
   snapshot->store_name = store->name();
   return store->ListRecords(&snapshot->records);
 }
@@ -20,12 +22,9 @@ RecordsLook::RecordsLook(const StoreOpenRequest& request, Overlap overlap)
   if (overlap == Overlap::kOnAThread) {
     // The store plugin (and SQLite) loads here, before the thread starts:
     // loading maps memory, and on the thread, beside the main thread's page
-    // faults, it took 0.4 to 2.8 ms instead of 0.4. On the thread the loader
-    // then only finds it. A plugin that does not load fails again there, and
-    // the usual path reports it.
-    std::filesystem::path plugin;
-    const boost::dll::shared_library* library = nullptr;
-    (void)LoadStorePlugin(request_, &plugin, &library);
+    // faults, it took 0.4 to 2.8 ms instead of 0.4. A plugin that does not
+    // load is tried again on the thread, and the usual path reports it.
+    if (!LoadStorePlugin(request_, &plugin_).ok()) plugin_ = LoadedStorePlugin{};
   }
   if (overlap != Overlap::kOnAThread || !thread_.Start([this] { Look(); })) Look();
 }
@@ -35,7 +34,8 @@ void RecordsLook::Look() {
   // not used, and the usual path meets the same problem and reports it.
   try {
     std::vector<std::string> warnings;
-    usable_ = TakeSnapshot(request_, &snapshot_, &warnings).ok() && warnings.empty();
+    usable_ = TakeSnapshot(request_, &snapshot_, &warnings, plugin_.library ? &plugin_ : nullptr).ok() &&
+              warnings.empty();
   } catch (...) {
     usable_ = false;
   }

@@ -29,7 +29,9 @@ struct RecordsSnapshot {
 
 // Opens the store read-only, lists its records and closes it. Warnings for
 // the user (a store of the minimal contract) are appended.
-Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, std::vector<std::string>* warnings);
+// With `loaded`, the store's plugin is not looked for and loaded again.
+Status TakeSnapshot(const StoreOpenRequest& request, RecordsSnapshot* snapshot, std::vector<std::string>* warnings,
+                    const LoadedStorePlugin* loaded = nullptr);
 
 class RecordsLook {
  public:
@@ -56,6 +58,7 @@ class RecordsLook {
 
   Config config_;
   StoreOpenRequest request_;
+  LoadedStorePlugin plugin_;  // loaded before the thread starts (library null otherwise)
   RecordsSnapshot snapshot_;
   bool usable_ = false;
   OverlapThread thread_;  // last: ends first, and starts once everything above is in place

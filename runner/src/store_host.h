@@ -37,13 +37,21 @@ struct StoreOpenRequest {
 // (kind kConfig) list the folders searched.
 Status ResolveStorePlugin(const StoreOpenRequest& request, std::filesystem::path* plugin);
 
-// Finds the store plugin the config names and loads it (it stays loaded;
-// loading it again is cheap).
-Status LoadStorePlugin(const StoreOpenRequest& request, std::filesystem::path* path,
-                       const boost::dll::shared_library** library);
+// A store plugin found and loaded; it stays loaded until the runner exits.
+struct LoadedStorePlugin {
+  std::filesystem::path path;
+  const boost::dll::shared_library* library = nullptr;
+};
 
-// Loads the plugin (full or minimal contract) and opens the store. Warnings
+// Finds the store plugin the config names and loads it.
+Status LoadStorePlugin(const StoreOpenRequest& request, LoadedStorePlugin* plugin);
+
+// Opens the store of a loaded plugin (full or minimal contract). Warnings
 // meant for the user (the minimal contract's limits) are appended.
+Status OpenLoadedStore(const StoreOpenRequest& request, const LoadedStorePlugin& plugin,
+                       std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings);
+
+// LoadStorePlugin, then OpenLoadedStore.
 Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<VersionStore>* store,
                         std::vector<std::string>* warnings);
 
