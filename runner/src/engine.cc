@@ -46,8 +46,8 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engin
   if (options.look_at_records_early) {
     // A thread pays where reading the folders takes long enough to hide the
     // store's work behind it: many plugin files. For a few files or a bundle
-    // it costs more than it hides (on the benchmark's two vCPUs a thread
-    // added about 1 ms of CPU time to a 13 ms nothing-pending run with a bundle).
+    // it costs more than it hides (nothing pending with a bundle on the
+    // benchmark's two vCPUs: 6.80 -> 7.14 ms, and 1 ms more CPU time).
     constexpr uint64_t kManyFilesListingBytes = uint64_t{8} * 1024;  // ext4: some 150+ entries
     const auto overlap = ListingBytes(opened->config_.migration_dirs) >= kManyFilesListingBytes
                              ? RecordsLook::Overlap::kOnAThread

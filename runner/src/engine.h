@@ -37,8 +37,9 @@ struct EngineOptions {
   // Overrides the config's step_timeout_ms.
   std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();
-  // For status and migrate: Open starts a read-only look at the store's
-  // records on a second thread while it reads the migration folders.
+  // For status and migrate: Open takes a read-only look at the store's
+  // records, on a second thread while it reads the migration folders when
+  // they hold many files, else first (records_look.h).
   bool look_at_records_early = false;
 };
 
