@@ -7,6 +7,7 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE
 set(LM_CONFIG_SCHEMA_CC "${CMAKE_CURRENT_BINARY_DIR}/config_schema_text.cc")
 configure_file(src/config_schema_text.cc.in "${LM_CONFIG_SCHEMA_CC}" @ONLY)
 add_library(link_migration_engine STATIC
+  src/ahead_loader.cc
   src/bundle.cc
   src/bundle_tool.cc
   src/catalog.cc
@@ -21,6 +22,7 @@ add_library(link_migration_engine STATIC
   src/environment.cc
   src/executor.cc
   src/library_file.cc
+  src/loading_mark.cc
   src/meta_cache.cc
   src/overlap_thread.cc
   src/plan.cc

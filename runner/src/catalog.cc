@@ -264,31 +264,50 @@ Catalog Catalog::Of(std::vector<Migration> migrations) {
   return catalog;
 }
 
-Status Catalog::Load(const std::vector<int64_t>& versions) {
-  std::set<std::string> files;
+std::vector<PluginFileLoad> Catalog::FilesToLoad(const std::vector<int64_t>& versions) {
+  std::vector<PluginFileLoad> loads;
+  std::map<std::string_view, size_t> place;  // file -> index in loads
   for (int64_t version : versions) {
     const Migration* migration = Find(version);
-    if (migration != nullptr && !migration->loaded()) files.insert(migration->file);
+    if (migration == nullptr || migration->loaded()) continue;
+    if (place.try_emplace(migration->file, loads.size()).second) loads.push_back(PluginFileLoad{migration->file, {}});
   }
   // Each file's migrations, found in one pass rather than one per file.
-  std::map<std::string, std::vector<Migration*>> held;
-  for (Migration& known : migrations_)
-    if (files.count(known.file)) held[known.file].push_back(&known);
-  for (const auto& [name, expected] : held) {
-    const std::filesystem::path file(name);
-    std::vector<Migration> described;
-    LM_RETURN_IF_ERROR(LoadAndRead(file, trust_, &described));
-    for (Migration* known : expected) {
-      auto match = std::find_if(described.begin(), described.end(),
-                                [&](const Migration& m) { return m.version == known->version; });
-      if (match == described.end() || !SameMetadata(*match, *known))
-        return PluginError(file, "its lm_meta section disagrees with its descriptor for version " +
-                                     std::to_string(known->version) + ": damaged or tampered plugin");
-      *known = std::move(*match);
-    }
-    if (described.size() != expected.size())
-      return PluginError(file, "its descriptors list migrations its lm_meta section does not: damaged plugin");
+  for (Migration& known : migrations_) {
+    auto found = place.find(known.file);
+    if (found != place.end()) loads[found->second].migrations.push_back(&known);
   }
+  return loads;
+}
+
+// Only what loading adds is written: the rest of each migration was read
+// from lm_meta, may be read meanwhile by another thread, and must agree.
+Status Catalog::LoadFile(const PluginFileLoad& load) {
+  const std::filesystem::path file(load.file);
+  std::vector<Migration> described;
+  LM_RETURN_IF_ERROR(LoadAndRead(file, trust_, &described));
+  for (Migration* known : load.migrations) {
+    auto match = std::find_if(described.begin(), described.end(),
+                              [&](const Migration& m) { return m.version == known->version; });
+    if (match == described.end() || !SameMetadata(*match, *known))
+      return PluginError(file, "its lm_meta section disagrees with its descriptor for version " +
+                                   std::to_string(known->version) + ": damaged or tampered plugin");
+  }
+  if (described.size() != load.migrations.size())
+    return PluginError(file, "its descriptors list migrations its lm_meta section does not: damaged plugin");
+  for (Migration* known : load.migrations) {
+    Migration& match = *std::find_if(described.begin(), described.end(),
+                                     [&](const Migration& m) { return m.version == known->version; });
+    known->description = std::move(match.description);
+    known->up_note = std::move(match.up_note);
+    known->down_note = std::move(match.down_note);
+    known->descriptor = match.descriptor;
+  }
+  return Status::Ok();
+}
+
+Status Catalog::Load(const std::vector<int64_t>& versions) {
+  for (const PluginFileLoad& load : FilesToLoad(versions)) LM_RETURN_IF_ERROR(LoadFile(load));
   return Status::Ok();
 }
 

@@ -40,6 +40,12 @@ struct Migration {
   bool transactional() const { return (flags & LM_MIGRATION_NO_TRANSACTION) == 0; }
 };
 
+// A plugin file to load, and the catalog's migrations it holds.
+struct PluginFileLoad {
+  std::string file;
+  std::vector<Migration*> migrations;
+};
+
 class Catalog {
  public:
   // Ascending by version.
@@ -50,6 +56,13 @@ class Catalog {
   // Loads the plugins holding `versions` that are known only from their
   // lm_meta section so far, and checks their descriptors agree with it.
   Status Load(const std::vector<int64_t>& versions);
+
+  // The same in two parts, for a caller that loads while steps run: the
+  // files to load, in the order `versions` first needs them, then one file.
+  // LoadFile writes only what loading adds (description, notes, descriptor)
+  // to the file's migrations, and only once it checked them all.
+  std::vector<PluginFileLoad> FilesToLoad(const std::vector<int64_t>& versions);
+  Status LoadFile(const PluginFileLoad& load);
 
   // A catalog of `migrations` (distinct versions), as LoadCatalog would have
   // read them, for code that only reads what a catalog names: the relay's

@@ -36,6 +36,9 @@ Status MigrateRequestFrom(const Invocation& inv, MigrateRequest* request) {
   request->validate = !inv.no_validate;
   request->allow_out_of_order = inv.allow_out_of_order;
   request->group = inv.group;
+  // --verbose and JSON show every step's description with the plan, so
+  // every plugin must have loaded before it is reported.
+  request->load_first = inv.load_first || inv.verbose || inv.output == "json";
   if (inv.up || inv.command == "up") {
     request->mode = MigrateRequest::Mode::kUp;
   } else if (inv.down || inv.command == "down") {

@@ -23,6 +23,8 @@ constexpr OptionSpec kOptions[] = {
      "apply pending versions older than the newest applied one"},
     {"no-validate", 0, nullptr, false, ValueHint::kNone, nullptr, "migrate even if applied migrations drifted"},
     {"group", 0, nullptr, false, ValueHint::kNone, nullptr, "run every step in one store transaction: all or nothing"},
+    {"load-first", 0, nullptr, false, ValueHint::kNone, nullptr,
+     "load and check every plugin before the first step, not while steps run"},
     {"lock-timeout", 0, "MS", false, ValueHint::kNumber, nullptr,
      "wait at most MS ms for the store's lock (-1: forever)"},
     {"step-timeout", 0, "MS", false, ValueHint::kNumber, nullptr, "kill a step that runs longer than MS ms"},
@@ -182,6 +184,7 @@ Status ParseCommandLine(int argc, char** argv, Invocation* inv) {
   inv->allow_out_of_order = Switch(values, "allow-out-of-order");
   inv->no_validate = Switch(values, "no-validate");
   inv->group = Switch(values, "group");
+  inv->load_first = Switch(values, "load-first");
   LM_RETURN_IF_ERROR(Number(values, "lock-timeout", &inv->lock_timeout_ms));
   LM_RETURN_IF_ERROR(Number(values, "step-timeout", &inv->step_timeout_ms));
   inv->print_version = Switch(values, "version");

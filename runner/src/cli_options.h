@@ -61,6 +61,7 @@ struct Invocation {
   bool allow_out_of_order = false;
   bool no_validate = false;
   bool group = false;
+  bool load_first = false;
   std::string output = "text";
   bool print_version = false;
   bool package_version = false;

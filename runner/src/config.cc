@@ -37,6 +37,7 @@ class ConfigReader {
     if (root.contains("lock_timeout_ms")) config_->lock_timeout_ms = root["lock_timeout_ms"].get<int64_t>();
     if (root.contains("step_timeout_ms")) config_->step_timeout_ms = root["step_timeout_ms"].get<int64_t>();
     config_->group_transaction = root.value("transaction", "per-step") == "group";
+    config_->load_plugins_first = root.value("load_plugins", "while-running") == "first";
     if (root.contains("trust")) ReadTrust(root["trust"]);
   }
 

@@ -32,6 +32,7 @@ struct Config {
   std::optional<int64_t> lock_timeout_ms;
   std::optional<int64_t> step_timeout_ms;
   bool group_transaction = false;  // "transaction": "group"
+  bool load_plugins_first = false;  // "load_plugins": "first"
   TrustPolicy trust;
   BundlePolicy bundles;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ahead_loader.h"
 #include "discovery.h"
 #include "drift.h"
 #include "executor.h"
@@ -123,7 +124,8 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
   } else if (config_.step_timeout_ms) {
     supervision.step_timeout = std::chrono::milliseconds(*config_.step_timeout_ms);
   }
-  return RunInWorker([&](Reporter& relay) { return MigrateHere(request, relay); }, catalog_, supervision, reporter,
+  return RunInWorker([&](Reporter& relay, LoadingMark& loading) { return MigrateHere(request, relay, &loading); },
+                     catalog_, supervision, reporter,
                      [&](const PlannedStep& step, const std::string& reason) { return RecordDeath(step, reason); });
 }
 
@@ -143,7 +145,7 @@ bool Engine::NothingToDo(const MigrateRequest& request, Reporter& reporter) {
   return true;
 }
 
-Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
+Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter, LoadingMark* loading) {
   std::unique_ptr<VersionStore> store;
   std::vector<std::string> warnings;
   LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/request.dry_run, &store, &warnings));
@@ -159,9 +161,17 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
   LM_RETURN_IF_ERROR(MakePlan(catalog_, records, request, &plan));
   std::vector<int64_t> planned;
   for (const PlannedStep& step : plan.steps) planned.push_back(step.migration->version);
-  LM_RETURN_IF_ERROR(catalog_.Load(planned));
+  const bool group = request.group || config_.group_transaction;
+  // Plugins load while the steps run, each before its own, unless every one
+  // must be checked before anything runs: a dry run, a group (all or
+  // nothing), and a run asked to (--load-first, or a reporter that prints
+  // every step's description first).
+  AheadLoader loader(catalog_, catalog_.FilesToLoad(planned), loading);
+  if (request.dry_run || group || request.load_first || config_.load_plugins_first)
+    LM_RETURN_IF_ERROR(loader.ReadyAll());
   reporter.PlanReady(store->name(), plan, request.dry_run);
   if (request.dry_run || plan.steps.empty()) return Status::Ok();
+  loader.Start();
 
   StepSettings settings;
   settings.params = nlohmann::json::parse(config_.params_json);
@@ -169,8 +179,7 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter) {
   settings.config_dir = config_.dir.string();
   settings.run_started = started_;
   const RunIdentity identity = Identity();
-  const bool group = request.group || config_.group_transaction;
-  return Executor(*store, settings, identity, *options_.environment, reporter, group).Run(plan);
+  return Executor(*store, settings, identity, *options_.environment, reporter, group, &loader).Run(plan);
 }
 
 // The worker died inside `step`. What the store holds says how far it got: a

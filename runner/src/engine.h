@@ -16,6 +16,7 @@
 #include "drift.h"
 #include "environment.h"
 #include "executor.h"
+#include "loading_mark.h"
 #include "plan.h"
 #include "records_look.h"
 #include "reporter.h"
@@ -106,7 +107,8 @@ class Engine {
   // True when a read-only look, as status takes, finds nothing to run and
   // nothing wrong; then no lock is taken and no worker started.
   bool NothingToDo(const MigrateRequest& request, Reporter& reporter);
-  Status MigrateHere(const MigrateRequest& request, Reporter& reporter);
+  // In the worker, `loading` marks each plugin file while it loads.
+  Status MigrateHere(const MigrateRequest& request, Reporter& reporter, LoadingMark* loading = nullptr);
   Status RecordDeath(const PlannedStep& step, const std::string& reason);
   RunIdentity Identity() const;
 

@@ -19,6 +19,9 @@ std::string StepName(const PlannedStep& step) {
 Status Executor::Run(const Plan& plan) {
   if (group_) return RunGroup(plan);
   for (size_t i = 0; i < plan.steps.size(); ++i) {
+    // A plugin that fails to load ends the run as a failed step would, with
+    // the steps before it applied, but before its own step starts.
+    if (loader_ != nullptr) LM_RETURN_IF_ERROR(loader_->Ready(*plan.steps[i].migration));
     reporter_.StepStarted(plan.steps[i], i + 1, plan.steps.size());
     LM_RETURN_IF_ERROR(RunStep(plan.steps[i]));
   }

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ahead_loader.h"
 #include "environment.h"
 #include "plan.h"
 #include "reporter.h"
@@ -27,10 +28,12 @@ Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, s
 class Executor {
  public:
   // group: every step in one store transaction (all or nothing).
+  // loader: where steps wait for their plugin file to load (none: every
+  // step's plugin is loaded already).
   Executor(VersionStore& store, const StepSettings& settings, const RunIdentity& identity,
-           const Environment& environment, Reporter& reporter, bool group = false)
+           const Environment& environment, Reporter& reporter, bool group = false, AheadLoader* loader = nullptr)
       : store_(store), settings_(settings), identity_(identity), environment_(environment), reporter_(reporter),
-        group_(group) {}
+        group_(group), loader_(loader) {}
 
   // Each step runs, then is recorded; on a transactional store the step's
   // work and its record commit together (unless the migration forbids a
@@ -56,6 +59,7 @@ class Executor {
   const Environment& environment_;
   Reporter& reporter_;
   bool group_;
+  AheadLoader* loader_;
   StepOutcome last_outcome_;  // of the step that failed, in group mode
 };
 

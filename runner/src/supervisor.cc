@@ -28,7 +28,7 @@ std::string SignalName(int signal_number) {
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal_number);
 }
 
-[[noreturn]] void RunWorker(const WorkerJob& job, int relay_fd) {
+[[noreturn]] void RunWorker(const WorkerJob& job, LoadingMark& loading, int relay_fd) {
   // Everything the worker and its steps print goes to the supervisor, line
   // by line, so what a step printed before it crashed is not lost with it.
   dup2(relay_fd, STDOUT_FILENO);
@@ -38,7 +38,7 @@ std::string SignalName(int signal_number) {
   Status status;
   RelayReporter relay(STDOUT_FILENO);
   try {
-    status = job(relay);
+    status = job(relay, loading);
   } catch (const std::exception& failure) {
     status = Status::Error(ErrorKind::kMigrationFailed, std::string("unexpected error: ") + failure.what());
   }
@@ -48,6 +48,30 @@ std::string SignalName(int signal_number) {
   // No exit handlers or static destructors: the supervisor owns the process's
   // ending, and plugins are never unloaded.
   _exit(status.exit_code());
+}
+
+std::string StepName(const Migration& migration) {
+  return "version " + std::to_string(migration.version) + " (" +
+         std::filesystem::path(migration.file).filename().string() + ")";
+}
+
+// The worker died while `plugin` loaded: its static initialisers are to
+// blame, not the step that may have been running beside them. That step
+// died with the worker all the same, and is recorded as a death would be
+// (unless the store shows it committed first).
+Status LoadingDied(const std::string& plugin, const std::string& reason, const std::optional<PlannedStep>& step,
+                   Clock::time_point step_started, Reporter& reporter, const DeathRecorder& record_death) {
+  std::string message = "plugin " + std::filesystem::path(plugin).filename().string() + " " + reason + " while loading";
+  if (step && step->migration != nullptr) {
+    const std::string beside = "the worker " + reason + " while plugin " +
+                               std::filesystem::path(plugin).filename().string() + " loaded";
+    const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
+    reporter.StepFinished(*step, StepOutcome{false, ran_for.count(), beside, ""});
+    message += "; " + StepName(*step->migration) + " was running beside it";
+    Status recorded = record_death(*step, beside);
+    if (!recorded.ok()) message += " (and its failure could not be recorded: " + recorded.message() + ")";
+  }
+  return Status::Error(ErrorKind::kPluginLoad, message);
 }
 
 // Describes how the worker ended when it did not say so itself.
@@ -170,6 +194,9 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const Super
   while (open && drain() > 0) {
   }
   if (!pending.empty()) replayer.Replay(pending);
+  // A start read only with the worker's last reports is clocked at its
+  // reading, not left at the clock's epoch.
+  if (replayer.running_step() && clocked_starts != replayer.starts()) result.step_started = Clock::now();
   return result;
 }
 
@@ -183,6 +210,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   // Room for the reports of many fast steps between two reads (Watch); where
   // the system allows less, the worker just waits for the next read sooner.
   fcntl(relay[0], F_SETPIPE_SZ, 1 << 20);
+  LoadingMark loading;
   std::cout.flush();
   std::fflush(nullptr);
   const pid_t worker = fork();
@@ -193,7 +221,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   }
   if (worker == 0) {
     close(relay[0]);
-    RunWorker(job, relay[1]);
+    RunWorker(job, loading, relay[1]);
   }
   close(relay[1]);
 
@@ -207,12 +235,13 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
 
   const std::string reason = DeathReason(wait_status, timed_out, options.step_timeout.value_or(std::chrono::milliseconds(0)));
   const std::optional<PlannedStep>& step = replayer.running_step();
+  if (std::optional<std::string> plugin = loading.Loading(); plugin && !timed_out)
+    return LoadingDied(*plugin, reason, step, step_started, reporter, record_death);
   if (!step || step->migration == nullptr) {
     return Status::Error(ErrorKind::kMigrationFailed, "the migration worker " + reason + " outside any step");
   }
   const Migration& migration = *step->migration;
-  std::string message = "version " + std::to_string(migration.version) + " (" + std::filesystem::path(migration.file).filename().string() +
-                        ") " + reason + " during " + DirectionName(step->direction);
+  std::string message = StepName(migration) + " " + reason + " during " + DirectionName(step->direction);
   const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
   reporter.StepFinished(*step, StepOutcome{false, ran_for.count(), reason, ""});
   Status recorded = record_death(*step, reason);

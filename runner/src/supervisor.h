@@ -12,14 +12,16 @@
 #include <string>
 
 #include "catalog.h"
+#include "loading_mark.h"
 #include "plan.h"
 #include "reporter.h"
 #include "status.h"
 
 namespace lm {
 
-// What the worker does; its reports go to the Reporter it is given.
-using WorkerJob = std::function<Status(Reporter& reporter)>;
+// What the worker does; its reports go to the Reporter it is given, and it
+// marks in `loading` each plugin file while the file loads.
+using WorkerJob = std::function<Status(Reporter& reporter, LoadingMark& loading)>;
 
 // Records that `step` did not finish, for `reason` ("died with SIGSEGV").
 using DeathRecorder = std::function<Status(const PlannedStep& step, const std::string& reason)>;

@@ -15,6 +15,7 @@ namespace {
 // The report types (relay_format.h), one letter each.
 constexpr char kWarning = 'W';
 constexpr char kPlan = 'P';
+constexpr char kDescription = 'D';
 constexpr char kStart = 'S';
 constexpr char kLine = 'L';
 constexpr char kFinish = 'F';
@@ -63,7 +64,9 @@ void RelayReporter::PlanReady(const std::string& store_name, const Plan& plan, b
   writer_.Int(plan.final_version);
   writer_.Int(dry_run ? 1 : 0);
   writer_.Int(static_cast<int64_t>(plan.steps.size()));
+  described_in_plan_.clear();
   for (const PlannedStep& step : plan.steps) {
+    described_in_plan_.push_back(step.migration->loaded());
     WriteStep(writer_, step);
     writer_.Text(step.migration->description);
     writer_.Text(step.migration->up_note);
@@ -73,6 +76,14 @@ void RelayReporter::PlanReady(const std::string& store_name, const Plan& plan, b
 }
 
 void RelayReporter::StepStarted(const PlannedStep& step, size_t index, size_t count) {
+  if (index >= 1 && index <= described_in_plan_.size() && !described_in_plan_[index - 1]) {
+    writer_.Start(kReportMarker, kDescription);
+    writer_.Int(step.migration->version);
+    writer_.Text(step.migration->description);
+    writer_.Text(step.migration->up_note);
+    writer_.Text(step.migration->down_note);
+    held_ += writer_.Finish();  // goes out with the start
+  }
   writer_.Start(kReportMarker, kStart);
   WriteStep(writer_, step);
   writer_.Int(static_cast<int64_t>(index));
@@ -194,6 +205,25 @@ void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
   reporter_.PlanReady(store, plan_, dry != 0);
 }
 
+void RelayReplayer::ReplayDescription(relay::MessageReader& message) {
+  int64_t version = 0;
+  std::string description, up_note, down_note;
+  if (!planned_ || !message.Int(&version) || !message.Text(&description) || !message.Text(&up_note) ||
+      !message.Text(&down_note) || !message.Done()) {
+    return;
+  }
+  auto described = described_.find(version);
+  if (described == described_.end()) {
+    const Migration* known = catalog_.Find(version);
+    if (known == nullptr) return;
+    described = described_.emplace(version, *known).first;
+  }
+  // Assigned in place: reports already made may point at this migration.
+  described->second.description = std::move(description);
+  described->second.up_note = std::move(up_note);
+  described->second.down_note = std::move(down_note);
+}
+
 void RelayReplayer::ReplayReport(std::string_view payload) {
   relay::MessageReader message(payload);
   switch (message.type()) {
@@ -202,6 +232,9 @@ void RelayReplayer::ReplayReport(std::string_view payload) {
       return;
     case kPlan:
       ReplayPlan(message);
+      return;
+    case kDescription:
+      ReplayDescription(message);
       return;
     case kStart: {
       PlannedStep step;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog.h"
 #include "relay_format.h"
@@ -44,6 +45,10 @@ class RelayReporter : public Reporter {
   // matters (and a death in between is still judged by the store's records),
   // while a write and a wake-up of the supervisor per step are saved.
   std::string held_;
+  // Per step of the plan: whether its plugin had loaded when the plan was
+  // sent, and so its description and notes went with it. The others go
+  // with their step's start (AheadLoader loads them meanwhile).
+  std::vector<bool> described_in_plan_;
   size_t started_index_ = 0;  // of the step started last
   size_t started_count_ = 0;
 };
@@ -66,6 +71,8 @@ class RelayReplayer {
   // A malformed report is dropped; the worker's exit status still decides.
   void ReplayReport(std::string_view payload);
   void ReplayPlan(relay::MessageReader& message);
+  // A step's description and notes, sent when its plugin loaded after the plan.
+  void ReplayDescription(relay::MessageReader& message);
   // Reads a step's version (also into version_read, unless NULL), direction
   // and attempts; false if malformed.
   bool ReadStep(relay::MessageReader& message, PlannedStep* step, int64_t* version_read = nullptr) const;

@@ -212,6 +212,13 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(lm_test_status_.ok()) << lm_test_status_.message(); \
   } while (0)
 
+// EXPECT that a Status is ok, showing its message otherwise.
+#define LM_EXPECT_OK(expr)                                    \
+  do {                                                        \
+    const ::lm::Status lm_test_status_ = (expr);              \
+    EXPECT_TRUE(lm_test_status_.ok()) << lm_test_status_.message(); \
+  } while (0)
+
 }  // namespace lm_test
 
 #endif  // LM_TESTS_RUNNER_ENGINE_FIXTURE_H

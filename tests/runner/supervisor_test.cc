@@ -48,7 +48,7 @@ class SupervisorTest : public ::testing::TestWithParam<bool> {
 // reads them, each step with a logged and a printed line.
 TEST_P(SupervisorTest, ManyFastReportsArriveWholeAndInOrder) {
   constexpr int kSteps = 3000;
-  const lm::Status status = Run([&](lm::Reporter& relay) {
+  const lm::Status status = Run([&](lm::Reporter& relay, lm::LoadingMark&) {
     for (int i = 0; i < kSteps; ++i) {
       relay.StepStarted(Step(1), static_cast<size_t>(i) + 1, kSteps);
       relay.StepLine(lm::LineKind::kInfo, "logged " + std::to_string(i));
@@ -73,7 +73,7 @@ TEST_P(SupervisorTest, ManyFastReportsArriveWholeAndInOrder) {
 // The reports before the death are still in the pipe when the worker is
 // gone: the step that was running is the last one started.
 TEST_P(SupervisorTest, AWorkerKilledRightAfterFastStepsIsNamedByItsRunningStep) {
-  const lm::Status status = Run([&](lm::Reporter& relay) {
+  const lm::Status status = Run([&](lm::Reporter& relay, lm::LoadingMark&) {
     for (int i = 0; i < 200; ++i) {
       relay.StepStarted(Step(1), static_cast<size_t>(i) + 1, 201);
       relay.StepFinished(Step(1), lm::StepOutcome{true, 0, "", ""});
@@ -98,7 +98,7 @@ TEST_P(SupervisorTest, AWorkerKilledRightAfterFastStepsIsNamedByItsRunningStep) 
 TEST_P(SupervisorTest, AHungStepIsKilledAtItsTimeout) {
   options_.step_timeout = milliseconds(300);
   const auto started = std::chrono::steady_clock::now();
-  const lm::Status status = Run([&](lm::Reporter& relay) {
+  const lm::Status status = Run([&](lm::Reporter& relay, lm::LoadingMark&) {
     relay.StepStarted(Step(1), 1, 1);
     sleep(60);
     return lm::Status::Ok();

@@ -1,0 +1,170 @@
+// Loading plugin files while steps run (runner/src/ahead_loader.h): every
+// file loads in the order the steps need it, a step waits for its own file
+// only, a file that fails to load is the answer for its step and stops the
+// loading there, and without a second CPU each file loads when asked.
+// LoadingMark tells a supervisor which file a dead worker was loading.
+#include "ahead_loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "catalog.h"
+#include "engine_fixture.h"
+#include "loading_mark.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+namespace plugin = lm_test::plugin;
+
+class AheadLoaderTest : public ::testing::Test {
+ protected:
+  // The build tree's plugin files, read from their lm_meta sections: known,
+  // not loaded.
+  void Read(std::initializer_list<std::filesystem::path> files) {
+    std::vector<lm::MigrationSource> sources;
+    for (const std::filesystem::path& file : files) sources.push_back({file, false});
+    LM_ASSERT_OK(lm::LoadCatalog(sources, lm::TrustPolicy{}, lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog_));
+    for (const lm::Migration& migration : catalog_.migrations()) ASSERT_FALSE(migration.loaded()) << migration.version;
+  }
+  const lm::Migration& Known(int64_t version) {
+    const lm::Migration* migration = catalog_.Find(version);
+    EXPECT_NE(migration, nullptr) << version;
+    return *migration;
+  }
+
+  lm::Catalog catalog_;
+};
+
+bool TwoCpus() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  return sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) >= 2;
+}
+
+TEST_F(AheadLoaderTest, FilesToLoadFollowTheOrderAsked) {
+  Read({plugin::kLedger1, plugin::kLedger2, plugin::kLedger3});
+  const std::vector<lm::PluginFileLoad> loads = catalog_.FilesToLoad({3, 1, 2, 3});
+  ASSERT_EQ(loads.size(), 3u);
+  EXPECT_EQ(loads[0].file, plugin::kLedger3.string());
+  EXPECT_EQ(loads[1].file, plugin::kLedger1.string());
+  EXPECT_EQ(loads[2].file, plugin::kLedger2.string());
+  ASSERT_EQ(loads[0].migrations.size(), 1u);
+  EXPECT_EQ(loads[0].migrations[0]->version, 3);
+}
+
+TEST_F(AheadLoaderTest, LoadsEveryFileOnAThreadWithoutBeingAsked) {
+  if (!TwoCpus()) GTEST_SKIP() << "needs two allowed CPUs; this process has one";
+  Read({plugin::kLedger1, plugin::kLedger2, plugin::kLedger3, plugin::kIrreversible});
+  lm::AheadLoader loader(catalog_, catalog_.FilesToLoad({1, 2, 3, 5}));
+  loader.Start();
+  // Nothing asks for a file: the thread loads them all by itself.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (loader.loaded_count() < 4 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(loader.loaded_count(), 4u);
+  for (int64_t version : {1, 2, 3, 5}) {
+    LM_EXPECT_OK(loader.Ready(Known(version)));
+    EXPECT_TRUE(Known(version).loaded()) << version;
+  }
+  EXPECT_EQ(Known(2).description, "Adds row 2 to the ledger.");
+  EXPECT_EQ(Known(5).up_note, "irreversible: there is no way back below version 5");
+}
+
+TEST_F(AheadLoaderTest, AFileThatFailsToLoadAnswersForItsStepAndStopsTheLoading) {
+  Read({plugin::kLedger1, plugin::kLedger2, plugin::kUnresolved});
+  {
+    lm::AheadLoader loader(catalog_, catalog_.FilesToLoad({1, 38, 2}));
+    loader.Start();
+    LM_EXPECT_OK(loader.Ready(Known(1)));
+    const lm::Status failed = loader.Ready(Known(38));
+    EXPECT_EQ(failed.kind(), lm::ErrorKind::kPluginLoad) << failed.message();
+    EXPECT_THAT(failed.message(), HasSubstr(plugin::kUnresolved.string()));
+    EXPECT_THAT(failed.message(), HasSubstr("lm_test_defined_nowhere"));
+    // A later step never runs, but asked anyway it gets the same answer.
+    EXPECT_EQ(loader.Ready(Known(2)).message(), failed.message());
+  }
+  EXPECT_TRUE(Known(1).loaded());
+  EXPECT_FALSE(Known(38).loaded());
+  EXPECT_FALSE(Known(2).loaded()) << "the loading went on past the file that failed";
+}
+
+TEST_F(AheadLoaderTest, WithoutAThreadEachFileLoadsWhenItsStepAsks) {
+  Read({plugin::kLedger1, plugin::kLedger2, plugin::kLedger3});
+  lm::AheadLoader loader(catalog_, catalog_.FilesToLoad({1, 2, 3}));
+  LM_EXPECT_OK(loader.Ready(Known(2)));
+  EXPECT_EQ(loader.loaded_count(), 2u);
+  EXPECT_TRUE(Known(1).loaded());
+  EXPECT_TRUE(Known(2).loaded());
+  EXPECT_FALSE(Known(3).loaded());
+  LM_EXPECT_OK(loader.ReadyAll());
+  EXPECT_TRUE(Known(3).loaded());
+  loader.Start();  // nothing left: no thread
+  LM_EXPECT_OK(loader.Ready(Known(3)));
+}
+
+TEST_F(AheadLoaderTest, AMigrationLoadedBeforeIsReadyAtOnce) {
+  Read({plugin::kLedger1, plugin::kUnresolved});
+  LM_ASSERT_OK(catalog_.Load({1}));
+  lm::AheadLoader loader(catalog_, catalog_.FilesToLoad({1, 38}));
+  LM_EXPECT_OK(loader.Ready(Known(1)));
+  EXPECT_EQ(loader.loaded_count(), 0u) << "asking for a loaded migration loaded more";
+}
+
+TEST_F(AheadLoaderTest, StoppingMidwayWaitsForTheFileBeingLoaded) {
+  Read({plugin::kLedger1, plugin::kLedger2, plugin::kLedger3, plugin::kLedger4});
+  {
+    lm::AheadLoader loader(catalog_, catalog_.FilesToLoad({1, 2, 3, 4}));
+    loader.Start();
+    LM_EXPECT_OK(loader.Ready(Known(1)));
+  }
+  // Whatever the thread reached, each file is either wholly loaded or not.
+  for (int64_t version : {1, 2, 3, 4}) {
+    const lm::Migration& migration = Known(version);
+    EXPECT_EQ(migration.loaded(), !migration.description.empty()) << version;
+  }
+}
+
+TEST(LoadingMarkTest, TheSupervisorSeesWhatADeadWorkerWasLoading) {
+  lm::LoadingMark mark;
+  EXPECT_FALSE(mark.Loading().has_value());
+  const pid_t worker = fork();
+  ASSERT_GE(worker, 0);
+  if (worker == 0) {
+    lm::Catalog catalog;
+    if (!lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kLoadCrash, false}}, lm::TrustPolicy{},
+                         lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog)
+             .ok())
+      _exit(2);
+    lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 39}), &mark);
+    (void)loader.ReadyAll();  // dies in version 39's static initialiser
+    _exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(worker, &status, 0), worker);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+  EXPECT_EQ(mark.Loading(), plugin::kLoadCrash.string());
+}
+
+TEST(LoadingMarkTest, AFileThatLoadedIsNoLongerMarked) {
+  lm::LoadingMark mark;
+  lm::Catalog catalog;
+  LM_ASSERT_OK(lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kUnresolved, false}}, lm::TrustPolicy{},
+                               lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog));
+  lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 38}), &mark);
+  LM_EXPECT_OK(loader.Ready(*catalog.Find(1)));
+  EXPECT_FALSE(mark.Loading().has_value());
+  EXPECT_FALSE(loader.ReadyAll().ok());
+  EXPECT_FALSE(mark.Loading().has_value()) << "a failed load is over too";
+  mark.Set("/some/plugin.so");
+  EXPECT_EQ(mark.Loading(), "/some/plugin.so");
+}
+
+}  // namespace
