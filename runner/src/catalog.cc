@@ -11,7 +11,6 @@
 #include <iterator>
 #include <map>
 #include <memory>
-#include <set>
 #include <span>
 #include <string_view>
 
