@@ -203,6 +203,54 @@ TEST_F(RelayReplayTest, AWholeRunArrivesAsSent) {
   EXPECT_EQ(replayer.final_status()->message(), "version 5 failed");
 }
 
+// A plugin loaded while steps run (AheadLoader) had no texts when the plan
+// went out: they go with its step's start, and only for such steps.
+TEST_F(RelayReplayTest, AStepLoadedAfterThePlanSendsItsTextsWithItsStart) {
+  lm::Migration late = *catalog_.Find(5);
+  ASSERT_FALSE(late.loaded());
+  late.up_note.clear();
+  late.description.clear();
+  lm::Migration early = *catalog_.Find(1);
+  early.description = "known with the plan";
+  early.descriptor = reinterpret_cast<const lm_migration*>(&early);  // loaded: only its address is read
+  lm::Plan plan;
+  plan.final_version = 5;
+  plan.steps = {lm::PlannedStep{&early, lm::Direction::kUp, 0}, lm::PlannedStep{&late, lm::Direction::kUp, 0}};
+  const std::string bytes = Relayed([&](lm::RelayReporter& relay) {
+    relay.PlanReady("sqlite", plan, false);
+    relay.StepStarted(plan.steps[0], 1, 2);
+    relay.StepFinished(plan.steps[0], lm::StepOutcome{true, 1, "", ""});
+    late.description = "loaded after the plan";
+    late.up_note = "note loaded after the plan";
+    relay.StepStarted(plan.steps[1], 2, 2);
+    relay.StepFinished(plan.steps[1], lm::StepOutcome{true, 1, "", ""});
+  });
+  const std::string description_report = std::string(1, lm::kReportMarker) + "D" + lm::relay::kFieldSeparator;
+  size_t sent = 0;
+  for (size_t at = bytes.find(description_report); at != std::string::npos; at = bytes.find(description_report, at + 1))
+    ++sent;
+  EXPECT_EQ(sent, 1u) << "only the step loaded after the plan sends its texts";
+
+  struct StartReporter : lm_test::RecordingReporter {
+    void StepStarted(const lm::PlannedStep& step, size_t index, size_t count) override {
+      RecordingReporter::StepStarted(step, index, count);
+      texts.push_back(step.migration->description + "|" + step.migration->up_note);
+    }
+    std::vector<std::string> texts;
+  } reporter;
+  lm::RelayReplayer replayer(catalog_, reporter);
+  Replay(replayer, bytes);
+  EXPECT_EQ(reporter.texts, (std::vector<std::string>{"known with the plan|",
+                                                      "loaded after the plan|note loaded after the plan"}));
+
+  // Before any plan, such a report is dropped.
+  StartReporter before_plan;
+  lm::RelayReplayer unplanned(catalog_, before_plan);
+  unplanned.Replay(Report({"D", "5", "forged", "forged", ""}));
+  unplanned.Replay(Report({"S", "5", "0", "0", "1", "1"}));
+  EXPECT_EQ(before_plan.texts, std::vector<std::string>{"|"});
+}
+
 TEST_F(RelayReplayTest, OutputAndLogLinesAroundReports) {
   lm::RelayReplayer replayer(catalog_, reporter_);
   Replay(replayer, Relayed([&](lm::RelayReporter& relay) { relay.StepStarted(Step(1), 1, 1); }));
