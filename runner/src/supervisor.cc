@@ -35,6 +35,7 @@ std::string SignalName(int signal_number) {
   dup2(relay_fd, STDERR_FILENO);
   close(relay_fd);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  loading.WatchForDeaths();
   Status status;
   RelayReporter relay(STDOUT_FILENO);
   try {
@@ -235,7 +236,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
 
   const std::string reason = DeathReason(wait_status, timed_out, options.step_timeout.value_or(std::chrono::milliseconds(0)));
   const std::optional<PlannedStep>& step = replayer.running_step();
-  if (std::optional<std::string> plugin = loading.Loading(); plugin && !timed_out)
+  if (std::optional<std::string> plugin = loading.DiedLoading(); plugin && !timed_out)
     return LoadingDied(*plugin, reason, step, step_started, reporter, record_death);
   if (!step || step->migration == nullptr) {
     return Status::Error(ErrorKind::kMigrationFailed, "the migration worker " + reason + " outside any step");

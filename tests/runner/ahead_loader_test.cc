@@ -11,7 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <thread>
 
 #include "catalog.h"
@@ -131,12 +134,30 @@ TEST_F(AheadLoaderTest, StoppingMidwayWaitsForTheFileBeingLoaded) {
   }
 }
 
-TEST(LoadingMarkTest, TheSupervisorSeesWhatADeadWorkerWasLoading) {
+// Runs `worker` in a forked child that watches `mark` for deaths, and
+// returns how the child ended.
+template <class Worker>
+int DieInAChild(lm::LoadingMark& mark, Worker worker) {
+  const pid_t child = fork();
+  if (child == 0) {
+    mark.WatchForDeaths();
+    worker();
+    _exit(0);
+  }
+  int status = 0;
+  EXPECT_EQ(waitpid(child, &status, 0), child);
+  return status;
+}
+
+[[noreturn]] void Segfault() {
+  volatile std::uintptr_t address = 0;
+  *reinterpret_cast<volatile int*>(address) = 1;
+  std::abort();
+}
+
+TEST(LoadingMarkTest, APluginThatKillsTheWorkerWhileLoadingIsNamed) {
   lm::LoadingMark mark;
-  EXPECT_FALSE(mark.Loading().has_value());
-  const pid_t worker = fork();
-  ASSERT_GE(worker, 0);
-  if (worker == 0) {
+  const int status = DieInAChild(mark, [&] {
     lm::Catalog catalog;
     if (!lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kLoadCrash, false}}, lm::TrustPolicy{},
                          lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog)
@@ -145,26 +166,74 @@ TEST(LoadingMarkTest, TheSupervisorSeesWhatADeadWorkerWasLoading) {
     lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 39}), &mark);
     (void)loader.ReadyAll();  // dies in version 39's static initialiser
     _exit(3);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(worker, &status, 0), worker);
+  });
   ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
-  EXPECT_EQ(WTERMSIG(status), SIGSEGV);
-  EXPECT_EQ(mark.Loading(), plugin::kLoadCrash.string());
+  EXPECT_EQ(WTERMSIG(status), SIGSEGV) << "the process did not end as it would have";
+  EXPECT_EQ(mark.DiedLoading(), plugin::kLoadCrash.string());
+}
+
+// The loading thread is marked; another thread's death is not its file's.
+TEST(LoadingMarkTest, AStepThatDiesBesideALoadIsNotBlamedOnTheFile) {
+  for (const bool by_signal : {true, false}) {
+    lm::LoadingMark mark;
+    const int status = DieInAChild(mark, [&] {
+      std::atomic<bool> marked{false};
+      std::thread loading([&] {
+        mark.Set("/plugins/loading.so");
+        marked = true;
+        pause();
+      });
+      while (!marked) std::this_thread::yield();
+      if (by_signal) Segfault();
+      std::exit(3);
+    });
+    if (by_signal) {
+      ASSERT_TRUE(WIFSIGNALED(status));
+      EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+    } else {
+      ASSERT_TRUE(WIFEXITED(status));
+      EXPECT_EQ(WEXITSTATUS(status), 3);
+    }
+    EXPECT_FALSE(mark.DiedLoading().has_value()) << (by_signal ? "signal" : "exit");
+  }
+}
+
+TEST(LoadingMarkTest, ExitOrAbortOnTheLoadingThreadIsTheFiles) {
+  for (const bool by_exit : {true, false}) {
+    lm::LoadingMark mark;
+    const int status = DieInAChild(mark, [&] {
+      std::thread loading([&] {
+        mark.Set("/plugins/ends.so");
+        if (by_exit) std::exit(4);
+        std::abort();
+      });
+      loading.join();
+    });
+    if (by_exit) {
+      ASSERT_TRUE(WIFEXITED(status));
+      EXPECT_EQ(WEXITSTATUS(status), 4);
+    } else {
+      ASSERT_TRUE(WIFSIGNALED(status));
+      EXPECT_EQ(WTERMSIG(status), SIGABRT);
+    }
+    EXPECT_EQ(mark.DiedLoading(), "/plugins/ends.so") << (by_exit ? "exit" : "abort");
+  }
 }
 
 TEST(LoadingMarkTest, AFileThatLoadedIsNoLongerMarked) {
   lm::LoadingMark mark;
-  lm::Catalog catalog;
-  LM_ASSERT_OK(lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kUnresolved, false}}, lm::TrustPolicy{},
-                               lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog));
-  lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 38}), &mark);
-  LM_EXPECT_OK(loader.Ready(*catalog.Find(1)));
-  EXPECT_FALSE(mark.Loading().has_value());
-  EXPECT_FALSE(loader.ReadyAll().ok());
-  EXPECT_FALSE(mark.Loading().has_value()) << "a failed load is over too";
-  mark.Set("/some/plugin.so");
-  EXPECT_EQ(mark.Loading(), "/some/plugin.so");
+  const int status = DieInAChild(mark, [&] {
+    lm::Catalog catalog;
+    if (!lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kUnresolved, false}}, lm::TrustPolicy{},
+                         lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog)
+             .ok())
+      _exit(2);
+    lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 38}), &mark);
+    if (loader.ReadyAll().ok()) _exit(3);  // a failed load is over too
+    Segfault();
+  });
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
+  EXPECT_FALSE(mark.DiedLoading().has_value());
 }
 
 }  // namespace
