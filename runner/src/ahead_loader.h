@@ -30,8 +30,8 @@ class AheadLoader {
   AheadLoader(const AheadLoader&) = delete;
   AheadLoader& operator=(const AheadLoader&) = delete;
 
-  // Starts loading on another CPU. Where there is none, nothing starts and
-  // Ready loads each file when its step asks.
+  // Starts loading on another CPU. Where there is none, or one file is left
+  // to load, nothing starts and Ready loads each file when its step asks.
   void Start();
 
   // Waits until the file holding `migration` has loaded: its result. A

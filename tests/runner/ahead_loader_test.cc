@@ -112,6 +112,18 @@ TEST_F(AheadLoaderTest, WithoutAThreadEachFileLoadsWhenItsStepAsks) {
   LM_EXPECT_OK(loader.Ready(Known(3)));
 }
 
+TEST_F(AheadLoaderTest, OneFileTakesNoThread) {
+  Read({plugin::kBundle});
+  lm::AheadLoader loader(catalog_, catalog_.FilesToLoad({20, 21, 22}));
+  loader.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(loader.loaded_count(), 0u) << "a thread loaded the only file";
+  LM_EXPECT_OK(loader.Ready(Known(21)));
+  EXPECT_EQ(loader.loaded_count(), 1u);
+  EXPECT_TRUE(Known(20).loaded());
+  EXPECT_TRUE(Known(22).loaded());
+}
+
 TEST_F(AheadLoaderTest, AMigrationLoadedBeforeIsReadyAtOnce) {
   Read({plugin::kLedger1, plugin::kUnresolved});
   LM_ASSERT_OK(catalog_.Load({1}));
