@@ -77,15 +77,6 @@ TEST_F(LoadOrderTest, LoadPluginsMustBeAKnownWord) {
   LM_EXPECT_ERROR(Run({"up"}), 3, "$.load_plugins: must be \"while-running\" (the default) or \"first\"");
 }
 
-TEST_F(LoadOrderTest, NotesAndDescriptionsOfPluginsLoadedWhileRunningAreShown) {
-  AddPlugins({plugin::kLedger1, plugin::kIrreversible});
-  UseSqlite();
-  CliResult result = Run({"up"});
-  LM_EXPECT_OK(result);
-  EXPECT_THAT(result.out, HasSubstr("[2/2] applying 5 irreversible_5 ...\n"
-                                    "    note: irreversible: there is no way back below version 5\n"));
-}
-
 TEST_F(LoadOrderTest, APluginThatKillsTheWorkerWhileLoadingIsNamed) {
   AddPlugins({plugin::kLedger1, plugin::kLedger2, plugin::kLoadCrash});
   UseSqlite();

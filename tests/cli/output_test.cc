@@ -36,12 +36,14 @@ TEST_F(OutputTest, StepLinesOutputAndDuration) {
                               "Done: sqlite is at version 34 after 2 steps in [0-9]+ ms\\.\n"));
 }
 
+// The second plugin loads while the first step runs, after the plan went
+// out: its note comes with its step's start.
 TEST_F(OutputTest, UpNoteShown) {
-  AddPlugins({plugin::kIrreversible});
+  AddPlugins({plugin::kLedger1, plugin::kIrreversible});
   UseSqlite();
   CliResult result = Run({"up"});
   LM_EXPECT_OK(result);
-  EXPECT_THAT(result.out, HasSubstr("[1/1] applying 5 irreversible_5 ...\n"
+  EXPECT_THAT(result.out, HasSubstr("[2/2] applying 5 irreversible_5 ...\n"
                                     "    note: irreversible: there is no way back below version 5\n"));
 }
 

@@ -161,6 +161,13 @@ int DieInAChild(lm::LoadingMark& mark, Worker worker) {
   return status;
 }
 
+// In a forked child: the catalog of `files` (known from lm_meta), or exit 2.
+void ReadInAChild(std::initializer_list<std::filesystem::path> files, lm::Catalog* catalog) {
+  std::vector<lm::MigrationSource> sources;
+  for (const std::filesystem::path& file : files) sources.push_back({file, false});
+  if (!lm::LoadCatalog(sources, lm::TrustPolicy{}, lm::BundlePolicy{}, lm::MetaCacheOptions{}, catalog).ok()) _exit(2);
+}
+
 [[noreturn]] void Segfault() {
   volatile std::uintptr_t address = 0;
   *reinterpret_cast<volatile int*>(address) = 1;
@@ -171,10 +178,7 @@ TEST(LoadingMarkTest, APluginThatKillsTheWorkerWhileLoadingIsNamed) {
   lm::LoadingMark mark;
   const int status = DieInAChild(mark, [&] {
     lm::Catalog catalog;
-    if (!lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kLoadCrash, false}}, lm::TrustPolicy{},
-                         lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog)
-             .ok())
-      _exit(2);
+    ReadInAChild({plugin::kLedger1, plugin::kLoadCrash}, &catalog);
     lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 39}), &mark);
     (void)loader.ReadyAll();  // dies in version 39's static initialiser
     _exit(3);
@@ -236,10 +240,7 @@ TEST(LoadingMarkTest, AFileThatLoadedIsNoLongerMarked) {
   lm::LoadingMark mark;
   const int status = DieInAChild(mark, [&] {
     lm::Catalog catalog;
-    if (!lm::LoadCatalog({{plugin::kLedger1, false}, {plugin::kUnresolved, false}}, lm::TrustPolicy{},
-                         lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog)
-             .ok())
-      _exit(2);
+    ReadInAChild({plugin::kLedger1, plugin::kUnresolved}, &catalog);
     lm::AheadLoader loader(catalog, catalog.FilesToLoad({1, 38}), &mark);
     if (loader.ReadyAll().ok()) _exit(3);  // a failed load is over too
     Segfault();
