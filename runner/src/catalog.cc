@@ -285,22 +285,27 @@ Status Catalog::LoadFile(const PluginFileLoad& load) {
   const std::filesystem::path file(load.file);
   std::vector<Migration> described;
   LM_RETURN_IF_ERROR(LoadAndRead(file, trust_, &described));
-  for (Migration* known : load.migrations) {
-    auto match = std::find_if(described.begin(), described.end(),
-                              [&](const Migration& m) { return m.version == known->version; });
+  // A library may hold thousands: matched by version through a sorted list,
+  // not searched once per migration.
+  auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };
+  std::sort(described.begin(), described.end(), by_version);
+  std::vector<Migration*> matches;
+  matches.reserve(load.migrations.size());
+  for (const Migration* known : load.migrations) {
+    auto match = std::lower_bound(described.begin(), described.end(), *known, by_version);
     if (match == described.end() || !SameMetadata(*match, *known))
       return PluginError(file, "its lm_meta section disagrees with its descriptor for version " +
                                    std::to_string(known->version) + ": damaged or tampered plugin");
+    matches.push_back(&*match);
   }
   if (described.size() != load.migrations.size())
     return PluginError(file, "its descriptors list migrations its lm_meta section does not: damaged plugin");
-  for (Migration* known : load.migrations) {
-    Migration& match = *std::find_if(described.begin(), described.end(),
-                                     [&](const Migration& m) { return m.version == known->version; });
-    known->description = std::move(match.description);
-    known->up_note = std::move(match.up_note);
-    known->down_note = std::move(match.down_note);
-    known->descriptor = match.descriptor;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    Migration& known = *load.migrations[i];
+    known.description = std::move(matches[i]->description);
+    known.up_note = std::move(matches[i]->up_note);
+    known.down_note = std::move(matches[i]->down_note);
+    known.descriptor = matches[i]->descriptor;
   }
   return Status::Ok();
 }
