@@ -19,11 +19,7 @@ AheadLoader::~AheadLoader() {
 }
 
 void AheadLoader::Start() {
-  // One file (a bundle library) gains nothing from a thread: the first step
-  // waits for it anyway. Loaded on the thread, its descriptors also came
-  // from a second malloc arena: 10,000 migrations in one library raised the
-  // peak RSS of a run by 3 to 5 MiB.
-  if (on_thread_ || loads_.size() - loaded_ < 2) return;
+  if (on_thread_ || !WorthAThread()) return;
   on_thread_ = thread_.Start([this] { LoadInOrder(); });
 }
 

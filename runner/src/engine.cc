@@ -165,9 +165,10 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter, Lo
   // Plugins load while the steps run, each before its own, unless every one
   // must be checked before anything runs: a dry run, a group (all or
   // nothing), and a run asked to (--load-first, or a reporter that prints
-  // every step's description first).
+  // every step's description first). With nothing to overlap they load now,
+  // so that the plan carries every description.
   AheadLoader loader(catalog_, catalog_.FilesToLoad(planned), loading);
-  if (request.dry_run || group || request.load_first || config_.load_plugins_first)
+  if (request.dry_run || group || request.load_first || config_.load_plugins_first || !loader.WorthAThread())
     LM_RETURN_IF_ERROR(loader.ReadyAll());
   reporter.PlanReady(store->name(), plan, request.dry_run);
   if (request.dry_run || plan.steps.empty()) return Status::Ok();
