@@ -40,6 +40,9 @@ Status Executor::RunGroup(const Plan& plan) {
                                                         " must not run inside a transaction, so it cannot be part of "
                                                         "a group run; run without --group");
   }
+  // All or nothing: every plugin is loaded and checked before the run's
+  // transaction begins (at once when the caller loaded them already).
+  if (loader_ != nullptr) LM_RETURN_IF_ERROR(loader_->ReadyAll());
   LM_RETURN_IF_ERROR(store_.Begin());
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlannedStep& step = plan.steps[i];

@@ -62,10 +62,10 @@ std::string StepName(const Migration& migration) {
 // (unless the store shows it committed first).
 Status LoadingDied(const std::string& plugin, const std::string& reason, const std::optional<PlannedStep>& step,
                    Clock::time_point step_started, Reporter& reporter, const DeathRecorder& record_death) {
-  std::string message = "plugin " + std::filesystem::path(plugin).filename().string() + " " + reason + " while loading";
+  const std::string name = std::filesystem::path(plugin).filename().string();
+  std::string message = "plugin " + name + " " + reason + " while loading";
   if (step && step->migration != nullptr) {
-    const std::string beside = "the worker " + reason + " while plugin " +
-                               std::filesystem::path(plugin).filename().string() + " loaded";
+    const std::string beside = "the worker " + reason + " while plugin " + name + " loaded";
     const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
     reporter.StepFinished(*step, StepOutcome{false, ran_for.count(), beside, ""});
     message += "; " + StepName(*step->migration) + " was running beside it";

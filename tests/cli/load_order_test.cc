@@ -62,6 +62,7 @@ TEST_F(LoadOrderTest, LoadingFirstRunsNothingWhenAPluginFailsToLoad) {
   expect_nothing_ran(Run({"up", "--load-first"}));
   expect_nothing_ran(Run({"up", "--group"}));
   expect_nothing_ran(Run({"up", "--verbose"}));
+  expect_nothing_ran(Run({"up", "--output", "json"}));
   WriteConfig({{"migrations", "migrations"},
                {"store", {{"plugin", "sqlite"}, {"options", {{"database", "target.db"}}}}},
                {"load_plugins", "first"}});
