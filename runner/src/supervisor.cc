@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <iostream>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "worker_relay.h"
@@ -43,9 +45,12 @@ std::string SignalName(int signal_number) {
   } catch (const std::exception& failure) {
     status = Status::Error(ErrorKind::kMigrationFailed, std::string("unexpected error: ") + failure.what());
   }
-  relay.Finished(status);
-  std::cout.flush();
-  std::fflush(nullptr);
+  relay.Finished(status);  // flushes what the steps printed first
+  // That was the last word. With the stream closed the supervisor can answer
+  // while this process still unmaps its plugins: a thousand plugin files take
+  // milliseconds to unmap, and nothing here holds the store or its lock now.
+  close(STDOUT_FILENO);
+  close(STDERR_FILENO);
   // No exit handlers or static destructors: the supervisor owns the process's
   // ending, and plugins are never unloaded.
   _exit(status.exit_code());
@@ -85,6 +90,7 @@ std::string DeathReason(int wait_status, bool timed_out, std::chrono::millisecon
 
 struct WatchResult {
   bool timed_out = false;
+  bool reaped = false;  // or left exiting, its final report read
   int wait_status = 0;
   Clock::time_point step_started;  // of the step running last
 };
@@ -104,6 +110,9 @@ int OpenExitHandle(pid_t pid) {
 // step ran out of time and was killed), then whatever it left in the pipe.
 // The worker's exit, not the end of the stream, ends the watch: a process a
 // step started in the background may hold the pipe open for much longer.
+// The one exception is an end of the stream after the worker's final report:
+// the worker closes its ends once it has said everything, and what is left
+// of its exit (unmapping its plugins) need not hold up the answer.
 //
 // The supervisor reads the stream at most once per kReadEvery. Waking the
 // other process for each report cost more than a fast step's own work (1,000
@@ -175,22 +184,31 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const Super
     pollfd watched[2];
     nfds_t count = 0;
     if (batching) watched[count++] = pollfd{exit_handle, POLLIN, 0};
+    pollfd* stream_watch = nullptr;
     if (reading) {
+      // Not yet due, the stream is still watched for its end (POLLHUP comes
+      // unasked), though not for its reports.
       const auto until_read = std::chrono::ceil<std::chrono::milliseconds>(next_read - Clock::now());
-      if (!batching || until_read.count() <= 0) {
-        watched[count++] = pollfd{stream, POLLIN, 0};
-      } else {
-        wait_ms = std::min(wait_ms, static_cast<int>(until_read.count()));
-      }
+      const bool due = !batching || until_read.count() <= 0;
+      if (!due) wait_ms = std::min(wait_ms, static_cast<int>(until_read.count()));
+      stream_watch = &watched[count++];
+      *stream_watch = pollfd{stream, static_cast<short>(due ? POLLIN : 0), 0};
     }
     poll(watched, count, wait_ms);
-    if (reading && Clock::now() >= next_read && drain() > 0 && batching) next_read = Clock::now() + kReadEvery;
+    const bool ended = stream_watch != nullptr && (stream_watch->revents & POLLHUP) != 0;
+    if (reading && (ended || Clock::now() >= next_read) && drain() > 0 && batching) next_read = Clock::now() + kReadEvery;
+    if (ended) {
+      while (open && drain() > 0) {
+      }
+    }
+    if (!open && replayer.final_status()) break;
     if (batching) {
       if ((watched[0].revents & POLLIN) != 0) exited = waitpid(worker, &result.wait_status, 0) == worker;
     } else {
       exited = waitpid(worker, &result.wait_status, reading ? WNOHANG : 0) == worker;
     }
   }
+  result.reaped = exited;
   if (exit_handle >= 0) close(exit_handle);
   while (open && drain() > 0) {
   }
@@ -199,6 +217,20 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const Super
   // reading, not left at the clock's epoch.
   if (replayer.running_step() && clocked_starts != replayer.starts()) result.step_started = Clock::now();
   return result;
+}
+
+// Watch left the worker exiting: a thread collects its exit, so that no
+// zombie stays behind in a process that goes on (tests run many workers).
+void ReapLater(pid_t worker) {
+  auto reap = [worker] {
+    while (waitpid(worker, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  };
+  try {
+    std::thread(reap).detach();
+  } catch (const std::system_error&) {
+    reap();  // no thread to be had: wait for the exit here, as before
+  }
 }
 
 }  // namespace
@@ -229,6 +261,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   RelayReplayer replayer(catalog, reporter);
   const WatchResult watched = Watch(worker, relay[0], replayer, options);
   close(relay[0]);
+  if (!watched.reaped) ReapLater(worker);
   const bool timed_out = watched.timed_out;
   const int wait_status = watched.wait_status;
   const Clock::time_point step_started = watched.step_started;

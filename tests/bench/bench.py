@@ -674,7 +674,8 @@ class Bench:
                 first(["sqitch", "--version"]), first(["sqlite3", "--version"])[:30], pkg("libdbd-sqlite3-perl")))
         lines.append("gnuplot: %s" % first(["gnuplot", "--version"]))
         lines.append("timing: lm_bench_measure (fork, exec, wait4; CLOCK_MONOTONIC), driven by Python %s; "
-                     "RSS: wait4 ru_maxrss (= GNU time %%M)" % platform.python_version())
+                     "RSS: wait4 ru_maxrss (= GNU time %%M), the largest over the command and every process "
+                     "it started (a subreaper)" % platform.python_version())
         return lines
 
     def plot(self):
