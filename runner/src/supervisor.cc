@@ -13,9 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "worker_relay.h"
@@ -219,24 +218,33 @@ WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const Super
   return result;
 }
 
-// Watch left the worker exiting: a thread collects its exit, so that no
-// zombie stays behind in a process that goes on (tests run many workers).
-void ReapLater(pid_t worker) {
-  auto reap = [worker] {
+// Workers that Watch left exiting. Each is collected before the next worker
+// forks, so that a process that runs many (the tests) keeps no zombies; a
+// process that runs one leaves it to the system. Not on a thread of its own:
+// a thread ending just as the next worker forks can leave the worker a lock
+// held for ever (ASan's allocator did, in the tests).
+std::mutex left_exiting_mutex;
+std::vector<pid_t> left_exiting;
+
+void LeaveExiting(pid_t worker) {
+  std::lock_guard<std::mutex> lock(left_exiting_mutex);
+  left_exiting.push_back(worker);
+}
+
+void ReapWorkersLeftExiting() {
+  std::lock_guard<std::mutex> lock(left_exiting_mutex);
+  for (pid_t worker : left_exiting) {
     while (waitpid(worker, nullptr, 0) < 0 && errno == EINTR) {
     }
-  };
-  try {
-    std::thread(reap).detach();
-  } catch (const std::system_error&) {
-    reap();  // no thread to be had: wait for the exit here, as before
   }
+  left_exiting.clear();
 }
 
 }  // namespace
 
 Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const SupervisorOptions& options,
                    Reporter& reporter, const DeathRecorder& record_death) {
+  ReapWorkersLeftExiting();
   int relay[2];
   if (pipe2(relay, O_CLOEXEC) != 0)
     return Status::Error(ErrorKind::kMigrationFailed, std::string("cannot create a pipe: ") + strerror(errno));
@@ -261,7 +269,7 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   RelayReplayer replayer(catalog, reporter);
   const WatchResult watched = Watch(worker, relay[0], replayer, options);
   close(relay[0]);
-  if (!watched.reaped) ReapLater(worker);
+  if (!watched.reaped) LeaveExiting(worker);
   const bool timed_out = watched.timed_out;
   const int wait_status = watched.wait_status;
   const Clock::time_point step_started = watched.step_started;
