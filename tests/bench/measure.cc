@@ -25,6 +25,14 @@
 #include <cstring>
 #include <ctime>
 
+namespace {
+
+long long CpuMicros(const rusage& usage) {
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: lm_bench_measure RESULT_FILE COMMAND [ARG]...\n");
@@ -56,16 +64,14 @@ int main(int argc, char** argv) {
   }
   clock_gettime(CLOCK_MONOTONIC, &ended);
   long max_rss = usage.ru_maxrss;
-  long long cpu = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec +
-                  usage.ru_stime.tv_usec;
+  long long cpu = CpuMicros(usage);
   rusage orphan{};
   for (;;) {
     const pid_t reaped = wait4(-1, nullptr, 0, &orphan);
     if (reaped < 0 && errno == EINTR) continue;
     if (reaped < 0) break;  // ECHILD: none left
     if (orphan.ru_maxrss > max_rss) max_rss = orphan.ru_maxrss;
-    cpu += (orphan.ru_utime.tv_sec + orphan.ru_stime.tv_sec) * 1000000LL + orphan.ru_utime.tv_usec +
-           orphan.ru_stime.tv_usec;
+    cpu += CpuMicros(orphan);
   }
   const long long micros = (ended.tv_sec - started.tv_sec) * 1000000LL + (ended.tv_nsec - started.tv_nsec) / 1000;
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
