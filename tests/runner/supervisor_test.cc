@@ -239,6 +239,22 @@ TEST_P(SupervisorTest, AnswersOnceTheWorkerHasSaidEverythingNotWhenItHasExited) 
   EXPECT_EQ(errno, ESRCH);
 }
 
+// An end of the stream with no final report before it (a plugin closed the
+// worker's output) does not end the watch: the worker's exit still says
+// how the run ended.
+TEST_P(SupervisorTest, AStreamEndedWithoutAFinalReportWaitsForTheExit) {
+  const lm::Status status = Run([&](lm::Reporter&, lm::LoadingMark&) {
+    close(STDOUT_FILENO);
+    close(STDERR_FILENO);
+    usleep(200 * 1000);
+    _exit(7);
+    return lm::Status::Ok();
+  });
+  EXPECT_EQ(status.kind(), lm::ErrorKind::kMigrationFailed) << status.message();
+  EXPECT_NE(status.message().find("ended the process with exit(7) outside any step"), std::string::npos)
+      << status.message();
+}
+
 // A process a step leaves running keeps the worker's output open: the
 // worker's exit, not the end of the stream, ends the watch.
 TEST_P(SupervisorTest, AProcessAStepLeftRunningDoesNotHoldUpTheAnswer) {
