@@ -1,0 +1,299 @@
+#include "catalog/bundle.h"
+
+#include <link_migration/abi.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "catalog/tar_archive.h"
+
+namespace lm {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Status BundleError(const fs::path& bundle, const std::string& what) {
+  return Status::Error(ErrorKind::kPluginLoad, "bundle " + bundle.string() + ": " + what);
+}
+
+std::string Hex(const unsigned char* bytes, size_t size) {
+  std::string text(size * 2 + 1, '\0');
+  sodium_bin2hex(text.data(), text.size(), bytes, size);
+  text.pop_back();
+  return text;
+}
+
+bool FromHex(const std::string& hex, unsigned char* bytes, size_t size) {
+  size_t written = 0;
+  return hex.size() == size * 2 &&
+         sodium_hex2bin(bytes, size, hex.c_str(), hex.size(), nullptr, &written, nullptr) == 0 && written == size;
+}
+
+std::string Sha256(const std::string& bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return Hex(digest, sizeof(digest));
+}
+
+json ManifestJson(const BundleManifest& manifest) {
+  json files = json::array();
+  for (const BundleFile& file : manifest.files) {
+    json migrations = json::array();
+    for (const BundleMigration& m : file.migrations) migrations.push_back({{"version", m.version}, {"name", m.name}});
+    files.push_back({{"path", file.path}, {"sha256", file.sha256}, {"size", file.size}, {"migrations", migrations}});
+  }
+  return {{"format", manifest.format}, {"name", manifest.name},         {"version", manifest.version},
+          {"abi", manifest.abi},       {"platform", manifest.platform}, {"created_by", manifest.created_by},
+          {"files", files}};
+}
+
+// An integer key in T's range. get<T>() alone would read 1.5 and 4294967297
+// as 1, and converting a float out of T's range is undefined behaviour.
+template <typename T>
+T IntegerAt(const json& object, const char* key) {
+  const json& value = object.at(key);
+  if (value.is_number_unsigned()) {
+    if (std::in_range<T>(value.get<uint64_t>())) return static_cast<T>(value.get<uint64_t>());
+  } else if (value.is_number_integer()) {
+    if (std::in_range<T>(value.get<int64_t>())) return static_cast<T>(value.get<int64_t>());
+  }
+  throw std::invalid_argument(std::string("'") + key + "' must be an integer from " +
+                              std::to_string(std::numeric_limits<T>::min()) + " to " +
+                              std::to_string(std::numeric_limits<T>::max()));
+}
+
+// An array key: ranging over null or a string would not fail.
+const json& ArrayAt(const json& object, const char* key) {
+  const json& value = object.at(key);
+  if (!value.is_array()) throw std::invalid_argument(std::string("'") + key + "' must be an array");
+  return value;
+}
+
+}  // namespace
+
+// Strict: a manifest is what tools produce, so anything unexpected is an error.
+Status ParseBundleManifest(const fs::path& bundle, const std::string& bytes, BundleManifest* manifest) {
+  json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (!root.is_object()) return BundleError(bundle, std::string(kManifestName) + " is not a JSON object");
+  try {
+    manifest->format = IntegerAt<int>(root, "format");
+    if (manifest->format != kBundleFormat)
+      return BundleError(bundle, "manifest format " + std::to_string(manifest->format) +
+                                     " is not supported (this runner reads format " + std::to_string(kBundleFormat) +
+                                     ")");
+    manifest->name = root.at("name").get<std::string>();
+    manifest->version = root.at("version").get<std::string>();
+    manifest->abi = IntegerAt<uint32_t>(root, "abi");
+    manifest->platform = root.at("platform").get<std::string>();
+    manifest->created_by = root.value("created_by", "");
+    for (const json& raw : ArrayAt(root, "files")) {
+      BundleFile file;
+      file.path = raw.at("path").get<std::string>();
+      file.sha256 = raw.at("sha256").get<std::string>();
+      file.size = IntegerAt<uint64_t>(raw, "size");
+      for (const json& m : ArrayAt(raw, "migrations"))
+        file.migrations.push_back({IntegerAt<int64_t>(m, "version"), m.at("name").get<std::string>()});
+      manifest->files.push_back(std::move(file));
+    }
+  } catch (const json::exception& failure) {
+    return BundleError(bundle, std::string(kManifestName) + " is invalid: " + failure.what());
+  } catch (const std::invalid_argument& failure) {
+    return BundleError(bundle, std::string(kManifestName) + " is invalid: " + failure.what());
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::vector<BundleSignature> ParseSignatures(const std::string& bytes, const std::string& manifest_bytes) {
+  std::vector<BundleSignature> signatures;
+  json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (!root.is_object() || !root.contains("signatures") || !root["signatures"].is_array()) return signatures;
+  for (const json& raw : root["signatures"]) {
+    BundleSignature signature;
+    signature.public_key = raw.value("public_key", "");
+    signature.signature = raw.value("signature", "");
+    unsigned char key[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sig[crypto_sign_BYTES];
+    signature.valid = FromHex(signature.public_key, key, sizeof(key)) &&
+                      FromHex(signature.signature, sig, sizeof(sig)) &&
+                      crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(manifest_bytes.data()),
+                                                  manifest_bytes.size(), key) == 0;
+    signatures.push_back(std::move(signature));
+  }
+  return signatures;
+}
+
+Status CheckSignatures(const fs::path& path, const Bundle& bundle, const BundlePolicy& policy) {
+  if (policy.required_keys.empty()) return Status::Ok();
+  if (bundle.signatures.empty())
+    return BundleError(path, "is not signed, and the config requires a signature by a trusted key");
+  bool any_trusted_key = false;
+  for (const BundleSignature& signature : bundle.signatures) {
+    const bool trusted = policy.required_keys.count(signature.public_key) > 0;
+    if (trusted && signature.valid) return Status::Ok();
+    any_trusted_key = any_trusted_key || trusted;
+  }
+  return BundleError(path, any_trusted_key ? "its signature by a trusted key does not match the manifest (tampered?)"
+                                           : "is signed only by keys the config does not trust");
+}
+
+}  // namespace
+
+const std::string& ThisPlatform() {
+#if defined(__linux__) && defined(__x86_64__)
+  static const std::string platform = "linux-x86_64";
+#elif defined(__linux__) && defined(__aarch64__)
+  static const std::string platform = "linux-aarch64";
+#elif defined(_WIN32) && defined(_M_X64) || defined(_WIN32) && defined(__x86_64__)
+  static const std::string platform = "windows-x86_64";
+#else
+  static const std::string platform = "unknown";
+#endif
+  return platform;
+}
+
+Status ReadBundle(const fs::path& path, const BundlePolicy& policy, Bundle* bundle) {
+  if (sodium_init() < 0) return BundleError(path, "libsodium failed to initialise");
+  std::vector<TarMember> members;
+  std::string problem = ReadTar(path, &members);
+  if (!problem.empty()) return BundleError(path, problem);
+  if (members.empty() || members.front().name != kManifestName)
+    return BundleError(path, std::string("the first member must be ") + kManifestName);
+
+  *bundle = Bundle{};
+  bundle->path = path;
+  bundle->manifest_bytes = members.front().bytes;
+  LM_RETURN_IF_ERROR(ParseBundleManifest(path, bundle->manifest_bytes, &bundle->manifest));
+  BundleManifest& manifest = bundle->manifest;
+  if (manifest.abi != LM_ABI_VERSION)
+    return BundleError(path, "built for plugin ABI " + std::to_string(manifest.abi) + ", this runner supports ABI " +
+                                 std::to_string(LM_ABI_VERSION));
+  if (manifest.platform != ThisPlatform())
+    return BundleError(path, "built for platform " + manifest.platform + ", this runner is " + ThisPlatform());
+
+  std::map<std::string, BundleFile*> listed;
+  for (BundleFile& file : manifest.files) {
+    if (!listed.emplace(file.path, &file).second)
+      return BundleError(path, "the manifest lists " + file.path + " twice");
+  }
+  for (size_t i = 1; i < members.size(); ++i) {
+    TarMember& member = members[i];
+    if (member.name == kSignatureName) {
+      bundle->signatures = ParseSignatures(member.bytes, bundle->manifest_bytes);
+      continue;
+    }
+    auto found = listed.find(member.name);
+    if (found == listed.end()) return BundleError(path, "holds " + member.name + ", which its manifest does not list");
+    BundleFile& file = *found->second;
+    if (member.bytes.size() != file.size)
+      return BundleError(path, file.path + " has " + std::to_string(member.bytes.size()) + " bytes, the manifest says " +
+                                   std::to_string(file.size));
+    if (Sha256(member.bytes) != file.sha256)
+      return BundleError(path, file.path + " does not match its SHA-256 in the manifest (tampered or damaged)");
+    file.bytes = std::move(member.bytes);
+    listed.erase(found);
+  }
+  if (!listed.empty()) return BundleError(path, "its manifest lists " + listed.begin()->first + ", which is missing");
+  return CheckSignatures(path, *bundle, policy);
+}
+
+Status WriteBundle(const fs::path& out, const std::vector<fs::path>& plugins, BundleManifest manifest) {
+  if (sodium_init() < 0) return BundleError(out, "libsodium failed to initialise");
+  if (manifest.files.size() != plugins.size()) return BundleError(out, "internal error: plugins and manifest differ");
+  std::vector<TarMember> members(1);
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    std::ifstream in(plugins[i], std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) return BundleError(out, "cannot read " + plugins[i].string());
+    BundleFile& file = manifest.files[i];
+    file.path = "plugins/" + plugins[i].filename().string();
+    file.size = bytes.str().size();
+    file.sha256 = Sha256(bytes.str());
+    members.push_back({file.path, bytes.str()});
+  }
+  manifest.format = kBundleFormat;
+  manifest.abi = LM_ABI_VERSION;
+  manifest.platform = ThisPlatform();
+  members[0] = {kManifestName, ManifestJson(manifest).dump(2) + "\n"};
+  std::string problem = WriteTar(out, members);
+  return problem.empty() ? Status::Ok() : BundleError(out, problem);
+}
+
+Status SignBundle(const fs::path& path, const fs::path& secret_key_file) {
+  if (sodium_init() < 0) return BundleError(path, "libsodium failed to initialise");
+  std::ifstream key_in(secret_key_file);
+  std::string key_hex;
+  key_in >> key_hex;
+  unsigned char secret[crypto_sign_SECRETKEYBYTES];
+  if (!FromHex(key_hex, secret, sizeof(secret)))
+    return Status::Error(ErrorKind::kUsage, secret_key_file.string() + ": not an ed25519 secret key (128 hex digits)");
+  unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+  crypto_sign_ed25519_sk_to_pk(public_key, secret);
+
+  std::vector<TarMember> members;
+  std::string problem = ReadTar(path, &members);
+  if (!problem.empty()) return BundleError(path, problem);
+  if (members.empty() || members.front().name != kManifestName)
+    return BundleError(path, std::string("the first member must be ") + kManifestName);
+  const std::string& manifest = members.front().bytes;
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(manifest.data()), manifest.size(),
+                       secret);
+  sodium_memzero(secret, sizeof(secret));
+
+  json signatures = json::array();
+  auto existing = std::find_if(members.begin(), members.end(), [](const TarMember& m) { return m.name == kSignatureName; });
+  const std::string key_text = Hex(public_key, sizeof(public_key));
+  if (existing != members.end()) {
+    json old = json::parse(existing->bytes, nullptr, false);
+    if (old.is_object() && old.contains("signatures") && old["signatures"].is_array())
+      for (const json& item : old["signatures"])
+        if (item.value("public_key", "") != key_text) signatures.push_back(item);
+    members.erase(existing);
+  }
+  signatures.push_back({{"algorithm", "ed25519"}, {"public_key", key_text}, {"signature", Hex(signature, sizeof(signature))}});
+  members.insert(members.begin() + 1, {kSignatureName, json{{"format", 1}, {"signatures", signatures}}.dump(2) + "\n"});
+  problem = WriteTar(path, members);
+  return problem.empty() ? Status::Ok() : BundleError(path, problem);
+}
+
+Status GenerateKeyPair(const fs::path& prefix, std::string* public_key_hex) {
+  if (sodium_init() < 0) return Status::Error(ErrorKind::kUsage, "libsodium failed to initialise");
+  const fs::path public_path = prefix.string() + ".pub";
+  const fs::path secret_path = prefix.string() + ".key";
+  std::error_code error;
+  if (fs::exists(public_path, error) || fs::exists(secret_path, error))
+    return Status::Error(ErrorKind::kUsage, "refusing to overwrite " + public_path.string() + " or " +
+                                                secret_path.string());
+  unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+  unsigned char secret[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(public_key, secret);
+  *public_key_hex = Hex(public_key, sizeof(public_key));
+  // Created 0600 from the start: the secret is never readable by others.
+  const int fd = open(secret_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const std::string secret_text = Hex(secret, sizeof(secret)) + "\n";
+  sodium_memzero(secret, sizeof(secret));
+  const bool written = fd >= 0 && write(fd, secret_text.data(), secret_text.size()) ==
+                                      static_cast<ssize_t>(secret_text.size());
+  if (fd >= 0) close(fd);
+  if (!written) return Status::Error(ErrorKind::kUsage, "cannot write " + secret_path.string());
+  std::ofstream out(public_path);
+  out << *public_key_hex << "\n";
+  if (!out) return Status::Error(ErrorKind::kUsage, "cannot write " + public_path.string());
+  return Status::Ok();
+}
+
+}  // namespace lm

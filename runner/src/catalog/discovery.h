@@ -1,0 +1,41 @@
+// Finds the candidate plugin files in migration folders.
+#ifndef LINK_MIGRATION_RUNNER_DISCOVERY_H
+#define LINK_MIGRATION_RUNNER_DISCOVERY_H
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace lm {
+
+// The platform's plugin suffix, ".so" on Linux.
+const std::string& PluginSuffix();
+
+// True for names a copy in progress or an editor leaves behind, and hidden
+// files: ".*", "*~", "*.tmp", "*.part". Such files are never loaded.
+bool IsIgnoredName(std::string_view file_name);
+
+struct MigrationSource {
+  std::string path;  // text, not a path: a folder may hold thousands
+  bool is_bundle = false;  // a bundle file, else a plugin file
+};
+
+// What each location holds: a folder gives every regular file (or link to
+// one) with the plugin suffix directly inside it, sorted by path; a file is
+// a bundle. Locations keep their order. A missing location is an error
+// (kind kConfig) naming it.
+Status DiscoverMigrationSources(const std::vector<std::filesystem::path>& locations,
+                                std::vector<MigrationSource>* sources);
+
+// The folders' own sizes as the file system reports them (a file location
+// counts 0): a cheap, rough measure of how many entries they hold, from one
+// stat each, before listing them.
+uint64_t ListingBytes(const std::vector<std::filesystem::path>& locations);
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_DISCOVERY_H

@@ -1,0 +1,189 @@
+#include "catalog/library_file.h"
+
+#include <elf.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lm {
+namespace {
+
+#if defined(__x86_64__)
+constexpr uint16_t kThisMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr uint16_t kThisMachine = EM_AARCH64;
+#elif defined(__i386__)
+constexpr uint16_t kThisMachine = EM_386;
+#elif defined(__arm__)
+constexpr uint16_t kThisMachine = EM_ARM;
+#else
+constexpr uint16_t kThisMachine = EM_NONE;  // unknown: not checked
+#endif
+
+#if UINTPTR_MAX > 0xffffffffu
+using Ehdr = Elf64_Ehdr;
+using Phdr = Elf64_Phdr;
+using Shdr = Elf64_Shdr;
+constexpr unsigned char kThisClass = ELFCLASS64;
+#else
+using Ehdr = Elf32_Ehdr;
+using Phdr = Elf32_Phdr;
+using Shdr = Elf32_Shdr;
+constexpr unsigned char kThisClass = ELFCLASS32;
+#endif
+
+bool Ends(uint64_t offset, uint64_t length, uint64_t file_size) {
+  return offset <= file_size && length <= file_size - offset;
+}
+
+
+// Reads exactly `size` bytes at `offset`.
+bool ReadAt(int fd, uint64_t offset, void* into, size_t size) {
+  auto* bytes = static_cast<char*>(into);
+  while (size > 0) {
+    ssize_t got = pread(fd, bytes, size, static_cast<off_t>(offset));
+    if (got <= 0) return false;
+    bytes += got;
+    offset += static_cast<uint64_t>(got);
+    size -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+// A library file read in few system calls and few bytes: status reads a
+// thousand of these. A tiny file is read whole; a larger one keeps its head
+// (ELF and program headers) and its tail (the section table, with the
+// section names just before it, where linkers put them), and the lm_meta
+// section in between is read on its own. Reading a 23 KiB plugin whole cost
+// more in the kernel's copying than the three reads do in all.
+class LibraryReader {
+ public:
+  static constexpr uint64_t kWholeFileLimit = uint64_t{8} << 10;
+  static constexpr uint64_t kHeadBytes = uint64_t{1} << 10;
+  static constexpr uint64_t kTailBytes = uint64_t{4} << 10;
+
+  LibraryReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+
+  bool Prefetch() {
+    if (size_ <= kWholeFileLimit) return Fill(0, size_, &head_);
+    return Fill(0, kHeadBytes, &head_) && Fill(size_ - kTailBytes, kTailBytes, &tail_);
+  }
+
+  // The caller has checked that [offset, offset + size) lies in the file.
+  bool Read(uint64_t offset, void* into, size_t size) const {
+    for (const Window* window : {&head_, &tail_}) {
+      if (offset >= window->at && offset - window->at <= window->size &&
+          size <= window->size - (offset - window->at)) {
+        std::memcpy(into, window->bytes.get() + (offset - window->at), size);
+        return true;
+      }
+    }
+    return ReadAt(fd_, offset, into, size);
+  }
+
+ private:
+  struct Window {
+    std::unique_ptr<char[]> bytes;  // not zero-filled first: the read fills it
+    uint64_t at = 0;
+    uint64_t size = 0;
+  };
+
+  bool Fill(uint64_t at, uint64_t size, Window* window) const {
+    window->bytes.reset(new char[size]);
+    window->at = at;
+    window->size = size;
+    return ReadAt(fd_, at, window->bytes.get(), size);
+  }
+
+  int fd_;
+  uint64_t size_;
+  Window head_, tail_;
+};
+
+// Closes the descriptor on every path out.
+struct FileCloser {
+  int fd;
+  ~FileCloser() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+// The records of the lm_meta section, when there is one. Records are
+// found by their magic, so alignment padding between them does no harm.
+void ReadMeta(const LibraryReader& file, const Ehdr& header, uint64_t size, LibraryFileInfo* info) {
+  if (header.e_shnum == 0 || header.e_shentsize != sizeof(Shdr) || header.e_shstrndx >= header.e_shnum) return;
+  std::vector<Shdr> sections(header.e_shnum);
+  if (!file.Read(header.e_shoff, sections.data(), sections.size() * sizeof(Shdr))) return;
+  const Shdr& names = sections[header.e_shstrndx];
+  if (!Ends(names.sh_offset, names.sh_size, size) || names.sh_size > (1u << 20)) return;
+  std::string name_table(names.sh_size, '\0');
+  if (!file.Read(names.sh_offset, name_table.data(), name_table.size())) return;
+  for (const Shdr& section : sections) {
+    if (section.sh_name >= name_table.size() || std::strcmp(name_table.c_str() + section.sh_name, LM_META_SECTION) != 0)
+      continue;
+    if (section.sh_type != SHT_PROGBITS || !Ends(section.sh_offset, section.sh_size, size)) return;
+    std::string bytes(section.sh_size, '\0');
+    if (!file.Read(section.sh_offset, bytes.data(), bytes.size())) return;
+    for (size_t at = 0; at + sizeof(lm_meta_record) <= bytes.size();) {
+      lm_meta_record record;
+      std::memcpy(&record, bytes.data() + at, sizeof(record));
+      if (record.magic != LM_META_MAGIC || record.struct_size != sizeof(lm_meta_record)) {
+        at += 8;
+        continue;
+      }
+      record.name[LM_META_NAME_MAX - 1] = '\0';
+      record.checksum[LM_META_CHECKSUM_MAX - 1] = '\0';
+      if (record.name[0] == '\0') return;  // a name too long for the record: the plugin must be loaded
+      info->meta.push_back(record);
+      at += sizeof(record);
+    }
+    info->has_meta = !info->meta.empty();
+    return;
+  }
+}
+
+}  // namespace
+
+std::string InspectLibraryFile(const std::filesystem::path& path, LibraryFileInfo* info) {
+  FileCloser file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  struct stat status {};
+  if (file.fd < 0 || fstat(file.fd, &status) != 0) return std::string("cannot read: ") + std::strerror(errno);
+  return InspectLibraryFd(file.fd, static_cast<uint64_t>(status.st_size), info);
+}
+
+std::string InspectLibraryFd(int fd, uint64_t size, LibraryFileInfo* info) {
+  Ehdr header{};
+  if (size < sizeof(header)) return "not a shared library (only " + std::to_string(size) + " bytes)";
+  LibraryReader reader(fd, size);
+  if (!reader.Prefetch() || !reader.Read(0, &header, sizeof(header))) return "cannot read the file header";
+  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) return "not a shared library (no ELF header)";
+  if (header.e_ident[EI_CLASS] != kThisClass) return "built for another word size (32/64-bit)";
+  if (header.e_type != ET_DYN) return "an ELF file, but not a shared library";
+  if (kThisMachine != EM_NONE && header.e_machine != kThisMachine)
+    return "built for another processor (ELF machine " + std::to_string(header.e_machine) + ")";
+  if (header.e_phentsize != sizeof(Phdr) || !Ends(header.e_phoff, uint64_t{header.e_phnum} * sizeof(Phdr), size))
+    return "truncated or damaged: program headers lie past the end of the file";
+  if (header.e_shnum != 0 && !Ends(header.e_shoff, uint64_t{header.e_shnum} * header.e_shentsize, size))
+    return "truncated: the file has " + std::to_string(size) + " bytes, its section table ends at byte " +
+           std::to_string(header.e_shoff + uint64_t{header.e_shnum} * header.e_shentsize);
+
+  std::vector<Phdr> segments(header.e_phnum);
+  if (!reader.Read(header.e_phoff, segments.data(), segments.size() * sizeof(Phdr)))
+    return "cannot read the program headers";
+  for (const Phdr& segment : segments) {
+    if (segment.p_type == PT_LOAD && !Ends(segment.p_offset, segment.p_filesz, size))
+      return "truncated: the file has " + std::to_string(size) + " bytes, a segment ends at byte " +
+             std::to_string(segment.p_offset + segment.p_filesz);
+  }
+  if (info != nullptr) ReadMeta(reader, header, size, info);
+  return "";
+}
+
+}  // namespace lm

@@ -1,0 +1,124 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "config/config_schema.h"
+
+namespace lm {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string Lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// Turns a document that already matches docs/conf.schema.json into a
+// Config: types and shapes are the schema's job, meaning (paths resolved
+// against the config's folder, digests normalised) is this one's.
+class ConfigReader {
+ public:
+  explicit ConfigReader(Config* config) : config_(config) {}
+
+  void Read(const json& root) {
+    config_->migration_dirs = Paths(root["migrations"]);
+    if (root.contains("plugin_path")) config_->plugin_path = Paths(root["plugin_path"]);
+    const json& store = root["store"];
+    config_->store.plugin = store["plugin"].get<std::string>();
+    if (store.contains("options")) config_->store.options_json = store["options"].dump();
+    if (root.contains("params")) config_->params_json = root["params"].dump();
+    config_->changelog_dir = Resolve(root.value("changelog_dir", "changelogs"));
+    if (root.contains("lock_timeout_ms")) config_->lock_timeout_ms = root["lock_timeout_ms"].get<int64_t>();
+    if (root.contains("step_timeout_ms")) config_->step_timeout_ms = root["step_timeout_ms"].get<int64_t>();
+    config_->group_transaction = root.value("transaction", "per-step") == "group";
+    config_->load_plugins_first = root.value("load_plugins", "while-running") == "first";
+    if (root.contains("trust")) ReadTrust(root["trust"]);
+  }
+
+ private:
+  void ReadTrust(const json& trust) {
+    config_->trust.check_permissions = trust.value("check_permissions", config_->trust.check_permissions);
+    config_->trust.bundles_only = trust.value("bundles_only", config_->trust.bundles_only);
+    for (const json& item : trust.value("allowed_sha256", json::array())) {
+      std::string digest = Lowercase(item.get<std::string>());
+      if (digest.rfind("sha256:", 0) == 0) digest.erase(0, 7);
+      config_->trust.allowed_sha256.insert(digest);
+    }
+    for (const json& item : trust.value("bundle_keys", json::array()))
+      config_->bundles.required_keys.insert(Lowercase(item.get<std::string>()));
+  }
+
+  fs::path Resolve(const std::string& text) const {
+    fs::path path(text);
+    return (path.is_absolute() ? path : config_->dir / path).lexically_normal();
+  }
+
+  // A string or an array of strings, each a folder or file path.
+  std::vector<fs::path> Paths(const json& value) const {
+    std::vector<fs::path> paths;
+    if (value.is_string()) {
+      paths.push_back(Resolve(value.get<std::string>()));
+    } else {
+      for (const json& item : value) paths.push_back(Resolve(item.get<std::string>()));
+    }
+    return paths;
+  }
+
+  Config* config_;
+};
+
+}  // namespace
+
+Status LoadConfig(const fs::path& file, Config* config) { return LoadConfig(file, ProcessEnvironment(), config); }
+
+Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
+  std::error_code error;
+  fs::path absolute = fs::absolute(file, error).lexically_normal();
+  if (error || !fs::is_regular_file(absolute, error)) {
+    return Status::Error(ErrorKind::kConfig,
+                         file.string() + ": config file not found (give one with -c FILE)");
+  }
+  std::ifstream in(absolute, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return Status::Error(ErrorKind::kConfig, absolute.string() + ": cannot read the config file");
+  const std::string where = absolute.string() + ": ";
+
+  json root;
+  try {
+    root = json::parse(text.str());
+  } catch (const json::exception& failure) {  // parse_error, or out_of_range for a number like 1e400
+    return Status::Error(ErrorKind::kConfig, where + "not valid JSON: " + failure.what());
+  }
+  // Expansion first, so the schema checks the values the runner will use.
+  std::string path, why;
+  if (!ExpandEnvInJson(&root, env, &path, &why)) return Status::Error(ErrorKind::kConfig, where + path + ": " + why);
+
+  // The built-in schema is checked by the tests (config_schema_test.cc),
+  // not at every start: checking it compiles its regular expressions, which
+  // cost more than the rest of loading a config.
+  const json& schema = ConfigSchema();
+  SchemaError invalid;
+  if (!ValidateAgainstSchema(schema, root, &invalid))
+    return Status::Error(ErrorKind::kConfig, where + invalid.path + ": " + invalid.message);
+
+  *config = Config{};
+  config->file = absolute;
+  config->dir = absolute.parent_path();
+  try {
+    ConfigReader(config).Read(root);
+  } catch (const json::exception& failure) {
+    // Only if the reader expects more than the schema promises: a bug, but
+    // still a config error with the file named rather than a crash.
+    return Status::Error(ErrorKind::kConfig, where + "does not match what the runner reads: " + failure.what());
+  }
+  return Status::Ok();
+}
+
+}  // namespace lm

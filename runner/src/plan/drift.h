@@ -1,0 +1,32 @@
+// Validation: does the store still agree with the plugins? Drift is an
+// applied migration whose source changed, an applied version no plugin
+// provides any more, or a pending version older than the newest applied one
+// (out of order, typically from a merged branch).
+#ifndef LINK_MIGRATION_RUNNER_DRIFT_H
+#define LINK_MIGRATION_RUNNER_DRIFT_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "store/version_store.h"
+
+namespace lm {
+
+struct Drift {
+  enum class Kind { kChecksumChanged, kMissing, kOutOfOrder };
+  Kind kind;
+  int64_t version = 0;
+  std::string message;  // one line, naming the version and the way out
+};
+
+const char* DriftKindName(Drift::Kind kind);  // "checksum-changed", "missing", "out-of-order"
+
+// Every drift, ascending by version. Checksums are compared only when both
+// the record and the plugin have one.
+std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& records);
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_DRIFT_H

@@ -1,0 +1,68 @@
+// Runs a plan's steps one by one and records each in the version store.
+#ifndef LINK_MIGRATION_RUNNER_EXECUTOR_H
+#define LINK_MIGRATION_RUNNER_EXECUTOR_H
+
+#include <string>
+
+#include "run/ahead_loader.h"
+#include "base/environment.h"
+#include "plan/plan.h"
+#include "run/reporter.h"
+#include "base/status.h"
+#include "run/step_context.h"
+#include "store/version_store.h"
+
+namespace lm {
+
+struct RunIdentity {
+  std::string applied_by;  // user@host
+  std::string run_id;
+  std::string runner_version;
+};
+
+// A record / event for `step` as this run writes it.
+Record NewRecord(const PlannedStep& step, VersionState state, const RunIdentity& identity, const Environment& env);
+Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail,
+               const RunIdentity& identity, const Environment& env);
+
+class Executor {
+ public:
+  // group: every step in one store transaction (all or nothing).
+  // loader: where steps wait for their plugin file to load (none: every
+  // step's plugin is loaded already).
+  Executor(VersionStore& store, const StepSettings& settings, const RunIdentity& identity,
+           const Environment& environment, Reporter& reporter, bool group = false, AheadLoader* loader = nullptr)
+      : store_(store), settings_(settings), identity_(identity), environment_(environment), reporter_(reporter),
+        group_(group), loader_(loader) {}
+
+  // Each step runs, then is recorded; on a transactional store the step's
+  // work and its record commit together (unless the migration forbids a
+  // transaction). The first failure is rolled back where possible, recorded,
+  // and ends the run with kind kMigrationFailed; earlier steps stay applied.
+  Status Run(const Plan& plan);
+
+ private:
+  Status RunStep(const PlannedStep& step);
+  Status RunGroup(const Plan& plan);
+  Record MakeRecord(const PlannedStep& step, VersionState state) const {
+    return NewRecord(step, state, identity_, environment_);
+  }
+  Event MakeEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, std::string detail) const {
+    return NewEvent(step, kind, duration_ms, std::move(detail), identity_, environment_);
+  }
+  Status RecordSuccess(const PlannedStep& step, const StepOutcome& outcome);
+  Status RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome);
+
+  VersionStore& store_;
+  const StepSettings& settings_;
+  const RunIdentity& identity_;
+  const Environment& environment_;
+  Reporter& reporter_;
+  bool group_;
+  AheadLoader* loader_;
+  StepOutcome last_outcome_;  // of the step that failed, in group mode
+};
+
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_EXECUTOR_H

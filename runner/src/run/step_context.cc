@@ -1,0 +1,129 @@
+#include "run/step_context.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "base/environment.h"
+
+namespace {
+
+using lm::kLogLineMarker;
+
+// Written to descriptor 1, the supervisor's pipe; stdio is flushed first so
+// the line lands after whatever the step printed before it.
+void Log(lm_context* ctx, int32_t level, const char* message) {
+  (void)ctx;
+  std::cout.flush();
+  std::fflush(stdout);
+  const char level_digit = static_cast<char>('0' + std::clamp<int32_t>(level, LM_LOG_DEBUG, LM_LOG_ERROR));
+  std::string text = message ? message : "";
+  std::string lines;
+  size_t start = 0;
+  do {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines += kLogLineMarker;
+    lines += level_digit;
+    lines.append(text, start, end - start);
+    lines += '\n';
+    start = end + 1;
+  } while (start < text.size());
+  for (size_t written = 0; written < lines.size();) {
+    ssize_t n = write(STDOUT_FILENO, lines.data() + written, lines.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+}
+
+const char* Param(lm_context* ctx, const char* key) {
+  if (key == nullptr) return nullptr;
+  const nlohmann::json& params = ctx->settings.params;
+  auto found = params.find(key);
+  if (found == params.end()) return nullptr;
+  return ctx->borrowed.emplace_back(found->dump()).c_str();
+}
+
+const char* ParamsJson(lm_context* ctx) { return ctx->borrowed.emplace_back(ctx->settings.params.dump()).c_str(); }
+
+int32_t IsDryRun(lm_context*) { return 0; }
+
+std::string CsvCell(const char* value) {
+  std::string cell = value ? value : "";
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+lm_result WriteCsvLine(lm_context* ctx, const char* const* cells, size_t count) {
+  if (!ctx->changelog || !ctx->changelog->is_open()) {
+    const lm::Migration& m = ctx->migration;
+    std::error_code error;
+    std::filesystem::create_directories(ctx->settings.changelog_dir, error);
+    ctx->changelog_path = ctx->settings.changelog_dir /
+                          (std::to_string(m.version) + "_" + m.name + "_" + lm::DirectionName(ctx->direction) +
+                           "_" + lm::FormatUtcCompact(ctx->settings.run_started) + ".csv");
+    ctx->changelog = std::make_unique<std::ofstream>(ctx->changelog_path, std::ios::binary | std::ios::app);
+    if (!*ctx->changelog) {
+      ctx->error = "cannot write the changelog " + ctx->changelog_path.string();
+      return LM_ERROR;
+    }
+  }
+  std::ofstream& changelog = *ctx->changelog;
+  for (size_t i = 0; i < count; ++i) changelog << (i ? "," : "") << CsvCell(cells[i]);
+  changelog << "\r\n";
+  changelog.flush();
+  return changelog ? LM_OK : LM_ERROR;
+}
+
+lm_result ChangelogColumns(lm_context* ctx, const char* const* names, size_t count) {
+  if (ctx->changelog_rows > 0 || ctx->changelog_has_header) return LM_ERROR;  // header comes first, once
+  ctx->changelog_has_header = true;
+  return WriteCsvLine(ctx, names, count);
+}
+
+lm_result ChangelogRow(lm_context* ctx, const char* const* values, size_t count) {
+  ++ctx->changelog_rows;
+  return WriteCsvLine(ctx, values, count);
+}
+
+void* NativeHandle(lm_context* ctx, const char* kind) { return kind ? ctx->store.NativeHandle(kind) : nullptr; }
+
+int32_t InTransaction(lm_context* ctx) { return ctx->in_transaction ? 1 : 0; }
+
+// Error messages are one line everywhere they go (stderr, the record), so a
+// plugin's line breaks become spaces.
+void SetError(lm_context* ctx, const char* message) {
+  ctx->error = message ? message : "";
+  std::replace_if(ctx->error.begin(), ctx->error.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+}
+
+const char* ConfigDir(lm_context* ctx) { return ctx->settings.config_dir.c_str(); }
+
+}  // namespace
+
+lm_result lm_context::Run() {
+  const lm_migration* descriptor = migration.descriptor;
+  lm_step_fn step = direction == lm::Direction::kUp ? descriptor->up : descriptor->down;
+  lm_result result = step(descriptor, &lm::HostServices(), this);
+  changelog.reset();  // closes the file
+  borrowed.clear();
+  if (result != LM_OK && error.empty()) error = "the step returned code " + std::to_string(result) + " without a message";
+  return result;
+}
+
+namespace lm {
+
+const lm_host& HostServices() {
+  static const lm_host host = {
+      sizeof(lm_host), LM_ABI_VERSION, Log,          Param,         ParamsJson, IsDryRun, ChangelogColumns,
+      ChangelogRow,    NativeHandle,   InTransaction, SetError,   ConfigDir,
+  };
+  return host;
+}
+
+}  // namespace lm

@@ -1,0 +1,69 @@
+// One step's side of the host ABI: the lm_context a plugin's up/down gets,
+// and the lm_host table of services behind it.
+#ifndef LINK_MIGRATION_RUNNER_STEP_CONTEXT_H
+#define LINK_MIGRATION_RUNNER_STEP_CONTEXT_H
+
+#include <link_migration/migration.h>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "plan/plan.h"
+#include "store/version_store.h"
+
+namespace lm {
+
+// The part of a run every step shares.
+struct StepSettings {
+  nlohmann::json params = nlohmann::json::object();
+  std::filesystem::path changelog_dir;
+  std::string config_dir;
+  std::chrono::system_clock::time_point run_started;
+};
+
+// A step's stdout and stderr, and the worker's reports, share one pipe to
+// the supervisor, so everything keeps its order, even up to a crash. These
+// bytes mark what is not the step's own output: a line logged through
+// host->log (followed by its level digit), and a report (followed by JSON).
+inline constexpr char kLogLineMarker = '\x1e';
+inline constexpr char kReportMarker = '\x1d';
+
+}  // namespace lm
+
+// The opaque C handle of migration.h, defined by the runner.
+struct lm_context {
+  lm_context(const lm::StepSettings& settings, const lm::Migration& migration, lm::Direction direction,
+             lm::VersionStore& store, bool in_transaction)
+      : settings(settings), migration(migration), direction(direction), store(store),
+        in_transaction(in_transaction) {}
+
+  // Calls the step; LM_OK or the error in error().
+  lm_result Run();
+
+  const lm::StepSettings& settings;
+  const lm::Migration& migration;
+  lm::Direction direction;
+  lm::VersionStore& store;
+  bool in_transaction;
+
+  std::string error;
+  std::filesystem::path changelog_path;
+  // Made when the step writes its first row: a stream costs more to make
+  // than the rest of a step's context, and most steps write none.
+  std::unique_ptr<std::ofstream> changelog;
+  size_t changelog_rows = 0;
+  bool changelog_has_header = false;
+  std::deque<std::string> borrowed;  // strings handed to the plugin, alive until the step returns
+};
+
+namespace lm {
+const lm_host& HostServices();
+}  // namespace lm
+
+#endif  // LINK_MIGRATION_RUNNER_STEP_CONTEXT_H

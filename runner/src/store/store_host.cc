@@ -1,0 +1,355 @@
+#include "store/store_host.h"
+
+#include <link_migration/store.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "catalog/discovery.h"
+#include "catalog/plugin_library.h"
+
+namespace lm {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint32_t kMinApiSize = offsetof(lm_store_api, native_handle) + sizeof(lm_store_api::native_handle);
+
+std::string Text(const char* text) { return text ? text : ""; }
+void AssignText(std::string* into, const char* text) {
+  if (text != nullptr) into->assign(text);
+}
+const char* OrNull(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
+
+ErrorKind KindOf(lm_result code) {
+  switch (code) {
+    case LM_ERR_LOCK_TIMEOUT:
+      return ErrorKind::kLockTimeout;
+    default:
+      return ErrorKind::kStore;
+  }
+}
+
+// Adapts the full lm_store_api contract.
+class AbiStore : public VersionStore {
+ public:
+  AbiStore(const lm_store_api* api, lm_store* handle, std::string name)
+      : api_(api), handle_(handle), name_(std::move(name)) {}
+  ~AbiStore() override { api_->close(handle_); }
+
+  const std::string& name() const override { return name_; }
+
+  StoreCapabilities capabilities() const override {
+    StoreCapabilities caps;
+    caps.transactions = (api_->capabilities & LM_STORE_CAP_TRANSACTIONS) && api_->begin &&
+                        api_->commit && api_->rollback;
+    caps.locking = (api_->capabilities & LM_STORE_CAP_LOCKING) && api_->lock && api_->unlock;
+    caps.history = (api_->capabilities & LM_STORE_CAP_HISTORY) && api_->append_event && api_->list_events;
+    caps.native_handle = (api_->capabilities & LM_STORE_CAP_NATIVE_HANDLE) && api_->native_handle;
+    return caps;
+  }
+
+  Status ListRecords(std::vector<Record>* records) override {
+    records->clear();
+    return Call("list the applied versions", [&](lm_error* err) {
+      return api_->list_records(handle_, &AbiStore::VisitRecord, records, err);
+    });
+  }
+
+  Status PutRecord(const Record& record) override {
+    lm_record raw{};
+    raw.struct_size = sizeof(raw);
+    raw.state = static_cast<int32_t>(record.state);
+    raw.version = record.version;
+    raw.name = OrNull(record.name);
+    raw.checksum = OrNull(record.checksum);
+    raw.applied_at = OrNull(record.applied_at);
+    raw.duration_ms = record.duration_ms;
+    raw.applied_by = OrNull(record.applied_by);
+    raw.runner_version = OrNull(record.runner_version);
+    raw.error = OrNull(record.error);
+    raw.changelog_path = OrNull(record.changelog_path);
+    raw.attempts = record.attempts;
+    raw.run_id = OrNull(record.run_id);
+    return Call("record version " + std::to_string(record.version),
+                [&](lm_error* err) { return api_->put_record(handle_, &raw, err); });
+  }
+
+  Status DeleteRecord(int64_t version) override {
+    return Call("remove the record of version " + std::to_string(version),
+                [&](lm_error* err) { return api_->delete_record(handle_, version, err); });
+  }
+
+  Status AppendEvent(const Event& event) override {
+    if (!capabilities().history) return Status::Ok();
+    lm_event raw{};
+    raw.struct_size = sizeof(raw);
+    raw.version = event.version;
+    raw.kind = event.kind.c_str();
+    raw.name = OrNull(event.name);
+    raw.at = OrNull(event.at);
+    raw.by = OrNull(event.by);
+    raw.duration_ms = event.duration_ms;
+    raw.detail = OrNull(event.detail);
+    raw.run_id = OrNull(event.run_id);
+    return Call("append to the history",
+                [&](lm_error* err) { return api_->append_event(handle_, &raw, err); });
+  }
+
+  Status ListEvents(std::vector<Event>* events) override {
+    events->clear();
+    if (!capabilities().history) return Status::Ok();
+    return Call("read the history", [&](lm_error* err) {
+      return api_->list_events(handle_, &AbiStore::VisitEvent, events, err);
+    });
+  }
+
+  Status Begin() override { return Call("begin a transaction", [&](lm_error* e) { return api_->begin(handle_, e); }); }
+  Status Commit() override { return Call("commit", [&](lm_error* e) { return api_->commit(handle_, e); }); }
+  Status Rollback() override { return Call("roll back", [&](lm_error* e) { return api_->rollback(handle_, e); }); }
+
+  Status Lock(std::chrono::milliseconds timeout) override {
+    return Call("lock", [&](lm_error* e) { return api_->lock(handle_, timeout.count(), e); });
+  }
+  Status Unlock() override { return Call("unlock", [&](lm_error* e) { return api_->unlock(handle_, e); }); }
+
+  void* NativeHandle(const char* kind) override {
+    return capabilities().native_handle ? api_->native_handle(handle_, kind) : nullptr;
+  }
+
+ private:
+  template <class Fn>
+  Status Call(const std::string& what, Fn fn) {
+    lm_error err{};
+    lm_result code = fn(&err);
+    if (code == LM_OK) return Status::Ok();
+    err.message[sizeof(err.message) - 1] = '\0';
+    std::string detail = err.message[0] ? err.message : "no reason given (code " + std::to_string(code) + ")";
+    if (code == LM_ERR_LOCK_TIMEOUT) return Status::Error(ErrorKind::kLockTimeout, detail);
+    return Status::Error(KindOf(code), "store '" + name_ + "' could not " + what + ": " + detail);
+  }
+
+  // Built in place: status reads every record, and a temporary per field
+  // and a Record moved into the vector cost more than the store's query.
+  static lm_result VisitRecord(void* user, const lm_record* raw) {
+    Record& record = static_cast<std::vector<Record>*>(user)->emplace_back();
+    record.version = raw->version;
+    record.state = static_cast<VersionState>(raw->state);
+    AssignText(&record.name, raw->name);
+    AssignText(&record.checksum, raw->checksum);
+    AssignText(&record.applied_at, raw->applied_at);
+    record.duration_ms = raw->duration_ms;
+    AssignText(&record.applied_by, raw->applied_by);
+    AssignText(&record.runner_version, raw->runner_version);
+    AssignText(&record.error, raw->error);
+    AssignText(&record.changelog_path, raw->changelog_path);
+    record.attempts = raw->attempts;
+    if (raw->struct_size >= offsetof(lm_record, run_id) + sizeof(raw->run_id)) AssignText(&record.run_id, raw->run_id);
+    return LM_OK;
+  }
+
+  static lm_result VisitEvent(void* user, const lm_event* raw) {
+    auto* events = static_cast<std::vector<Event>*>(user);
+    events->push_back(Event{raw->version, Text(raw->kind), Text(raw->name), Text(raw->at), Text(raw->by),
+                            raw->duration_ms, Text(raw->detail), Text(raw->run_id)});
+    return LM_OK;
+  }
+
+  const lm_store_api* api_;
+  lm_store* handle_;
+  std::string name_;
+};
+
+// Adapts the seed's two-function contract: one number, the current version.
+class MinimalStore : public VersionStore {
+ public:
+  MinimalStore(lm_get_current_version_fn get, lm_set_current_version_fn set, std::string name,
+               std::string options, std::string config_dir, std::vector<int64_t> known_versions)
+      : get_(get), set_(set), name_(std::move(name)), options_(std::move(options)),
+        config_dir_(std::move(config_dir)), known_(std::move(known_versions)) {
+    std::sort(known_.begin(), known_.end());
+  }
+
+  const std::string& name() const override { return name_; }
+  StoreCapabilities capabilities() const override {
+    StoreCapabilities caps;
+    caps.full_records = false;
+    return caps;
+  }
+
+  Status ListRecords(std::vector<Record>* records) override {
+    records->clear();
+    int64_t current = 0;
+    LM_RETURN_IF_ERROR(Get(&current));
+    for (int64_t version : known_) {
+      if (version > current) break;
+      Record record;
+      record.version = version;
+      records->push_back(record);
+    }
+    // A current version the runner has no plugin for still counts as applied.
+    if (current > 0 && (records->empty() || records->back().version != current)) {
+      Record record;
+      record.version = current;
+      records->push_back(record);
+    }
+    return Status::Ok();
+  }
+
+  Status PutRecord(const Record& record) override {
+    if (record.state != VersionState::kApplied) return Status::Ok();  // nowhere to keep it
+    return Set(record.version);
+  }
+
+  Status DeleteRecord(int64_t version) override {
+    auto below = std::lower_bound(known_.begin(), known_.end(), version);
+    return Set(below == known_.begin() ? 0 : *std::prev(below));
+  }
+
+  Status AppendEvent(const Event&) override { return Status::Ok(); }
+  Status ListEvents(std::vector<Event>* events) override {
+    events->clear();
+    return Status::Ok();
+  }
+  Status Begin() override { return Unsupported("transactions"); }
+  Status Commit() override { return Unsupported("transactions"); }
+  Status Rollback() override { return Unsupported("transactions"); }
+  Status Lock(std::chrono::milliseconds) override { return Unsupported("locking"); }
+  Status Unlock() override { return Unsupported("locking"); }
+  void* NativeHandle(const char*) override { return nullptr; }
+
+ private:
+  Status Unsupported(const char* what) const {
+    return Status::Error(ErrorKind::kStore, "store '" + name_ + "' offers no " + what);
+  }
+  Status Failed(const char* what, lm_result code, lm_error& err) const {
+    err.message[sizeof(err.message) - 1] = '\0';
+    return Status::Error(ErrorKind::kStore, "store '" + name_ + "' could not " + what + ": " +
+                                                (err.message[0] ? err.message : "code " + std::to_string(code)));
+  }
+  Status Get(int64_t* version) {
+    lm_error err{};
+    lm_result code = get_(options_.c_str(), config_dir_.c_str(), version, &err);
+    return code == LM_OK ? Status::Ok() : Failed("read the current version", code, err);
+  }
+  Status Set(int64_t version) {
+    lm_error err{};
+    lm_result code = set_(options_.c_str(), config_dir_.c_str(), version, &err);
+    return code == LM_OK ? Status::Ok() : Failed("set the current version", code, err);
+  }
+
+  lm_get_current_version_fn get_;
+  lm_set_current_version_fn set_;
+  std::string name_;
+  std::string options_;
+  std::string config_dir_;
+  std::vector<int64_t> known_;
+};
+
+bool LooksLikePath(const std::string& plugin) {
+  return plugin.find('/') != std::string::npos ||
+         (plugin.size() > PluginSuffix().size() &&
+          plugin.compare(plugin.size() - PluginSuffix().size(), PluginSuffix().size(), PluginSuffix()) == 0);
+}
+
+}  // namespace
+
+Status ResolveStorePlugin(const StoreOpenRequest& request, fs::path* plugin) {
+  const Config& config = *request.config;
+  const std::string& wanted = config.store.plugin;
+  std::error_code error;
+  if (LooksLikePath(wanted)) {
+    fs::path path = fs::path(wanted).is_absolute() ? fs::path(wanted) : config.dir / wanted;
+    if (!fs::is_regular_file(path, error))
+      return Status::Error(ErrorKind::kConfig, config.file.string() + ": $.store.plugin: no store plugin at " +
+                                                   path.lexically_normal().string());
+    *plugin = path.lexically_normal();
+    return Status::Ok();
+  }
+  std::vector<fs::path> folders = config.plugin_path;
+  folders.push_back(request.builtin_store_dir);
+  std::string searched;
+  for (const fs::path& folder : folders) {
+    fs::path candidate = folder / (wanted + PluginSuffix());
+    if (fs::is_regular_file(candidate, error)) {
+      *plugin = candidate.lexically_normal();
+      return Status::Ok();
+    }
+    searched += (searched.empty() ? "" : ", ") + folder.lexically_normal().string();
+  }
+  return Status::Error(ErrorKind::kConfig, config.file.string() + ": $.store.plugin: no store named '" +
+                                               wanted + "' (looked for " + wanted + PluginSuffix() +
+                                               " in " + searched + ")");
+}
+
+Status LoadStorePlugin(const StoreOpenRequest& request, LoadedStorePlugin* plugin) {
+  LM_RETURN_IF_ERROR(ResolveStorePlugin(request, &plugin->path));
+  // The allow-list names migration plugins; store plugins get the permission rules.
+  TrustPolicy permissions_only;
+  permissions_only.check_permissions = request.config->trust.check_permissions;
+  TrustChecker trust(permissions_only);
+  return LoadPluginLibrary(plugin->path, trust, &plugin->library);
+}
+
+Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<VersionStore>* store,
+                        std::vector<std::string>* warnings) {
+  LoadedStorePlugin plugin;
+  LM_RETURN_IF_ERROR(LoadStorePlugin(request, &plugin));
+  return OpenLoadedStore(request, plugin, store, warnings);
+}
+
+Status OpenLoadedStore(const StoreOpenRequest& request, const LoadedStorePlugin& plugin,
+                       std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings) {
+  const fs::path& path = plugin.path;
+  const boost::dll::shared_library* library = plugin.library;
+  const Config& config = *request.config;
+  const std::string dir = config.dir.string();
+
+  if (library->has(LM_STORE_SYMBOL)) {
+    const lm_store_api& api = library->get<const lm_store_api>(LM_STORE_SYMBOL);
+    if (api.abi_version != LM_ABI_VERSION)
+      return Status::Error(ErrorKind::kPluginLoad, path.string() + ": store built for plugin ABI " +
+                                                       std::to_string(api.abi_version) + ", this runner supports ABI " +
+                                                       std::to_string(LM_ABI_VERSION));
+    if (api.struct_size < kMinApiSize || !api.open || !api.close || !api.list_records || !api.put_record ||
+        !api.delete_record)
+      return Status::Error(ErrorKind::kPluginLoad,
+                           path.string() + ": incomplete store descriptor (open, close, list_records, "
+                                           "put_record and delete_record are required)");
+    lm_owner owner{sizeof(lm_owner), request.user.c_str(), request.host.c_str(), request.pid,
+                   request.run_id.c_str(), request.started_at.c_str()};
+    lm_store_open_args args{sizeof(lm_store_open_args), config.store.options_json.c_str(), dir.c_str(),
+                            &owner, request.read_only ? 1 : 0};
+    lm_store* handle = nullptr;
+    lm_error err{};
+    lm_result code = api.open(&args, &handle, &err);
+    if (code != LM_OK || handle == nullptr) {
+      err.message[sizeof(err.message) - 1] = '\0';
+      return Status::Error(code == LM_ERR_LOCK_TIMEOUT ? ErrorKind::kLockTimeout : ErrorKind::kStore,
+                           "store '" + Text(api.name) + "' (" + path.string() + ") could not open: " +
+                               (err.message[0] ? err.message : "code " + std::to_string(code)));
+    }
+    *store = std::make_unique<AbiStore>(&api, handle, api.name ? api.name : config.store.plugin);
+    return Status::Ok();
+  }
+
+  const bool has_get = library->has(LM_STORE_GET_VERSION_SYMBOL);
+  const bool has_set = library->has(LM_STORE_SET_VERSION_SYMBOL);
+  if (has_get && has_set) {
+    warnings->push_back("store '" + config.store.plugin +
+                        "' keeps only the current version: no history, checksums or locking");
+    *store = std::make_unique<MinimalStore>(
+        &library->get<lm_result(const char*, const char*, int64_t*, lm_error*)>(LM_STORE_GET_VERSION_SYMBOL),
+        &library->get<lm_result(const char*, const char*, int64_t, lm_error*)>(LM_STORE_SET_VERSION_SYMBOL),
+        config.store.plugin, config.store.options_json, dir, request.known_versions);
+    return Status::Ok();
+  }
+  std::string missing = has_get ? LM_STORE_SET_VERSION_SYMBOL
+                        : has_set ? LM_STORE_GET_VERSION_SYMBOL
+                                  : std::string("'") + LM_STORE_SYMBOL + "'";
+  return Status::Error(ErrorKind::kPluginLoad, path.string() + ": not a link-migration store plugin (no entry point " +
+                                                   missing + ")");
+}
+
+}  // namespace lm
