@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "bundle.h"
+#include "catalog/bundle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

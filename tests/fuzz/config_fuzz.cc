@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "config.h"
+#include "config/config.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "catalog.h"
-#include "worker_relay.h"
+#include "catalog/catalog.h"
+#include "run/worker_relay.h"
 
 namespace {
 

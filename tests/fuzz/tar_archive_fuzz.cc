@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tar_archive.h"
+#include "catalog/tar_archive.h"
 
 namespace {
 

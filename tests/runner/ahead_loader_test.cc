@@ -3,7 +3,7 @@
 // only, a file that fails to load is the answer for its step and stops the
 // loading there, and without a second CPU each file loads when asked.
 // LoadingMark tells a supervisor which file a dead worker was loading.
-#include "ahead_loader.h"
+#include "run/ahead_loader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,9 +17,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "catalog.h"
+#include "catalog/catalog.h"
 #include "engine_fixture.h"
-#include "loading_mark.h"
+#include "run/loading_mark.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "config_schema.h"
+#include "config/config_schema.h"
 
 namespace lm_test {
 namespace {

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine.h"
-#include "reporter.h"
+#include "run/engine.h"
+#include "run/reporter.h"
 #include "test_plugins.h"
 
 namespace lm_test {

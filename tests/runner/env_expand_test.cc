@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "env_expand.h"
+#include "config/env_expand.h"
 
 namespace lm_test {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "environment.h"
+#include "base/environment.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The plugin metadata cache (runner/src/meta_cache.h): hits only for an
 // unchanged file, writes only old-enough files, ignores any cache file it
 // cannot trust, and the catalog reads through it.
-#include "meta_cache.h"
+#include "catalog/meta_cache.h"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "catalog.h"
-#include "discovery.h"
+#include "catalog/catalog.h"
+#include "catalog/discovery.h"
 #include "engine_fixture.h"
 #include "test_plugins.h"
 

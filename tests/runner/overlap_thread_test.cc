@@ -2,7 +2,7 @@
 // on a CPU other than its creator's, free to run on any allowed CPU once it
 // runs, joined before its owner goes; with a single allowed CPU none starts
 // and the caller does the work itself.
-#include "overlap_thread.h"
+#include "run/overlap_thread.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>

@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "catalog.h"
-#include "discovery.h"
+#include "catalog/catalog.h"
+#include "catalog/discovery.h"
 #include "engine_fixture.h"
-#include "relay_format.h"
-#include "step_context.h"
-#include "worker_relay.h"
+#include "run/relay_format.h"
+#include "run/step_context.h"
+#include "run/worker_relay.h"
 
 namespace {
 

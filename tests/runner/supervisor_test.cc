@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "catalog.h"
+#include "catalog/catalog.h"
 #include "engine_fixture.h"
-#include "supervisor.h"
+#include "run/supervisor.h"
 
 namespace {
 

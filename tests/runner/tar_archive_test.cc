@@ -1,7 +1,7 @@
 // The runner's own tar reader and writer (the bundle container) against GNU
 // tar: what one writes the other reads, in every format GNU tar writes, and
 // damaged archives are refused with the member or byte at fault.
-#include "tar_archive.h"
+#include "catalog/tar_archive.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
