@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <string>
-#include <thread>
 
 #include "store_harness.h"
 
@@ -38,9 +40,82 @@ class Database {
   }
 
   bool Exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK; }
+  std::string Error() const { return sqlite3_errmsg(db_); }
+  // Lets a statement wait up to `ms` for another connection's lock (SQLite's
+  // busy handler) instead of failing at once with SQLITE_BUSY.
+  void WaitWhenBusy(int ms) { sqlite3_busy_timeout(db_, ms); }
 
  private:
   sqlite3* db_ = nullptr;
+};
+
+// While it exists, the database files opened in this process (the store
+// plugin shares the test's libsqlite3) go through a wrapper of the default
+// VFS that reports each refused request for the write lock (SQLITE_BUSY on
+// a RESERVED lock): the event "a connection tried to write while another
+// held the lock", which a test waits for instead of sleeping. Files opened
+// before it keep the plain VFS. One at a time.
+class WriteLockRefusals {
+ public:
+  WriteLockRefusals() : base_(sqlite3_vfs_find(nullptr)), vfs_(*base_) {
+    instance_ = this;
+    vfs_.zName = "lm-test-write-lock-refusals";
+    vfs_.xOpen = &Open;
+    sqlite3_vfs_register(&vfs_, /*makeDflt=*/1);
+  }
+  ~WriteLockRefusals() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(base_, /*makeDflt=*/1);
+    std::lock_guard<std::mutex> hold(mutex_);
+    instance_ = nullptr;
+  }
+  WriteLockRefusals(const WriteLockRefusals&) = delete;
+  WriteLockRefusals& operator=(const WriteLockRefusals&) = delete;
+
+  // True once a request was refused; false if none was within `timeout`.
+  bool WaitForOne(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> hold(mutex_);
+    return refused_.wait_for(hold, timeout, [this] { return refusals_ > 0; });
+  }
+
+ private:
+  // The base VFS fills in the file; only its lock method is swapped for
+  // Lock, which calls the base's own on the same file.
+  static int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
+    const int rc = instance_->base_->xOpen(instance_->base_, name, file, flags, out_flags);
+    if (rc != SQLITE_OK || file->pMethods == nullptr || (flags & SQLITE_OPEN_MAIN_DB) == 0) return rc;
+    std::lock_guard<std::mutex> hold(mutex_);
+    if (base_methods_ == nullptr) {
+      base_methods_ = file->pMethods;
+      methods_ = *file->pMethods;
+      methods_.xLock = &Lock;
+    }
+    if (file->pMethods == base_methods_) file->pMethods = &methods_;
+    return rc;
+  }
+
+  static int Lock(sqlite3_file* file, int level) {
+    const int rc = base_methods_->xLock(file, level);
+    if (level == SQLITE_LOCK_RESERVED && (rc & 0xff) == SQLITE_BUSY) {
+      std::lock_guard<std::mutex> hold(mutex_);
+      if (instance_ != nullptr) {
+        ++instance_->refusals_;
+        instance_->refused_.notify_all();
+      }
+    }
+    return rc;
+  }
+
+  // Files opened through the wrapper may outlive it: what they call stays.
+  static inline std::mutex mutex_;
+  static inline WriteLockRefusals* instance_ = nullptr;
+  static inline const sqlite3_io_methods* base_methods_ = nullptr;
+  static inline sqlite3_io_methods methods_{};
+
+  sqlite3_vfs* base_;
+  sqlite3_vfs vfs_;
+  std::condition_variable refused_;
+  int refusals_ = 0;
 };
 
 class SqliteStore : public testing::Test {
@@ -84,20 +159,27 @@ TEST_F(SqliteStore, WaitsForOtherWritersInsteadOfFailing) {
 // transaction, where SQLite returns SQLITE_BUSY at once instead of calling
 // the busy handler, so the store waits on its own. (Seen in CI: eight runners
 // started together on a new database, some failed with "database is locked".)
+//
+// The writer commits only once the store was refused the write lock, so the
+// switch surely meets the write; and its COMMIT waits (busy timeout) for the
+// read lock the store holds during each attempt: failing at once, it would
+// keep the pending lock and shut the store out until its deadline.
 TEST_F(SqliteStore, SwitchesToWalWhileAnotherConnectionWrites) {
   Database writer(DbPath());
   ASSERT_TRUE(writer.Exec("CREATE TABLE users (id INTEGER)"));
   ASSERT_EQ(writer.Query("PRAGMA journal_mode"), "delete");
   ASSERT_TRUE(writer.Exec("BEGIN IMMEDIATE"));
   ASSERT_TRUE(writer.Exec("INSERT INTO users VALUES (1)"));
-  std::thread finish_writing([&writer] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    writer.Exec("COMMIT");
-  });
+  writer.WaitWhenBusy(10000);
 
+  WriteLockRefusals refusals;
   StoreClient store = Client();
-  const lm_result opened = store.Open();
-  finish_writing.join();
+  std::future<lm_result> opening = std::async(std::launch::async, [&store] { return store.Open(); });
+  const bool store_was_refused = refusals.WaitForOne(std::chrono::seconds(10));
+  const bool committed = writer.Exec("COMMIT");
+  const lm_result opened = opening.get();
+  EXPECT_TRUE(store_was_refused) << "the store never asked for the write lock while the writer held it";
+  ASSERT_TRUE(committed) << writer.Error();
   ASSERT_EQ(opened, LM_OK) << store.message();
   EXPECT_EQ(Database(DbPath()).Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Database(DbPath()).Query("SELECT count(*) FROM users"), "1");
