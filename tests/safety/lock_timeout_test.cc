@@ -19,8 +19,7 @@ namespace {
 // The runner's pid and its children's (the worker that holds the lock).
 std::set<pid_t> ProcessAndChildren(pid_t pid) {
   std::set<pid_t> pids{pid};
-  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-  for (pid_t child; children >> child;) pids.insert(child);
+  for (pid_t child : ChildrenOf(pid)) pids.insert(child);
   return pids;
 }
 

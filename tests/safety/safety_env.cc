@@ -270,6 +270,16 @@ std::vector<HistoryEvent> Workspace::History() const {
   return events;
 }
 
+int64_t Workspace::Current() const {
+  ProcessResult current = Cli({"current"});
+  if (!current.exited(0)) throw std::runtime_error("current failed: " + current.Describe());
+  std::vector<std::string> lines = Lines(current.out);
+  int64_t version = 0;
+  if (lines.size() != 1 || !ParseInteger(lines[0], &version))
+    throw std::runtime_error("current printed no version: " + current.Describe());
+  return version;
+}
+
 std::map<int64_t, int> Count(const std::vector<int64_t>& values) {
   std::map<int64_t, int> counts;
   for (int64_t value : values) ++counts[value];

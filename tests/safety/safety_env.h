@@ -92,6 +92,9 @@ class Workspace {
   std::map<int64_t, std::string> States() const;
   // `history`, parsed. Throws when history does not exit 0.
   std::vector<HistoryEvent> History() const;
+  // `current`: the version it prints. Throws when current does not exit 0
+  // or prints anything but a number on one line.
+  int64_t Current() const;
 
  private:
   void WriteConfig() const;

@@ -44,6 +44,7 @@ int OpenCapture(const std::filesystem::path& path) {
   if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) _exit(126);
+  if (options.stdout_fd >= 0) out_fd = options.stdout_fd;
   if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) _exit(126);
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -178,6 +179,43 @@ ProcessResult Process::KillGroup() {
 }
 
 std::string Process::CurrentOut() const { return ReadFile(out_path_); }
+
+PidWatch::PidWatch(pid_t pid) : pid_(pid) {
+  pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd_ < 0) throw SystemError("pidfd_open " + std::to_string(pid));
+}
+
+PidWatch::PidWatch(PidWatch&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::exchange(other.pidfd_, -1)) {}
+
+PidWatch::~PidWatch() {
+  if (pidfd_ < 0) return;
+  if (!Ended()) {
+    Signal(SIGKILL);
+    Ended(milliseconds(10000));
+  }
+  // Reaped only when it became our child; anyone else's is theirs to reap.
+  siginfo_t info{};
+  while (waitid(P_PIDFD, static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG) < 0 && errno == EINTR) {
+  }
+  close(pidfd_);
+}
+
+bool PidWatch::Ended(milliseconds within) {
+  pollfd ready{pidfd_, POLLIN, 0};
+  return poll(&ready, 1, static_cast<int>(within.count())) > 0;
+}
+
+bool PidWatch::Signal(int signal) {
+  return syscall(SYS_pidfd_send_signal, pidfd_, signal, nullptr, 0) == 0;
+}
+
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> children;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (pid_t child; in >> child;) children.push_back(child);
+  return children;
+}
 
 void EnableReaping() {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw SystemError("prctl(PR_SET_CHILD_SUBREAPER)");

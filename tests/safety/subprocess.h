@@ -60,6 +60,10 @@ struct StartOptions {
   int gate_write_fd = -1;
   // Working directory of the child; empty: the test's.
   std::filesystem::path cwd;
+  // When >= 0, the child's stdout is this descriptor (say a pipe's write
+  // end, for a test that reads the output as it comes) instead of the
+  // capture file; the caller still closes its own copy.
+  int stdout_fd = -1;
 };
 
 // A shared start signal: children started with Options() wait, after fork
@@ -119,6 +123,34 @@ class Process {
   Clock::time_point started_;
   std::filesystem::path out_path_, err_path_;
 };
+
+// Watches a process the test did not start (a runner's worker) through a
+// pidfd, so a pid reused after its exit can never be signalled by mistake.
+// Destroying a watch of a process still running SIGKILLs it, and reaps it
+// when it is our child (see EnableReaping): no test leaves a worker behind.
+class PidWatch {
+ public:
+  // Throws when no process `pid` exists.
+  explicit PidWatch(pid_t pid);
+  PidWatch(PidWatch&& other) noexcept;
+  PidWatch& operator=(PidWatch&&) = delete;
+  PidWatch(const PidWatch&) = delete;
+  ~PidWatch();
+
+  pid_t pid() const { return pid_; }
+  // True when the process ends within `within` (a bounded wait on the pidfd).
+  bool Ended(milliseconds within = milliseconds(0));
+  // Sends `signal` through the pidfd; false when the process is gone.
+  bool Signal(int signal);
+
+ private:
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+};
+
+// The children of `pid`'s main thread, from /proc (empty when it has none
+// or is gone).
+std::vector<pid_t> ChildrenOf(pid_t pid);
 
 // Makes this process the subreaper of its descendants, so the worker of a
 // killed runner becomes our child and can be waited for. Call once, early.
