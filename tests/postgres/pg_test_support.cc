@@ -13,8 +13,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <filesystem>
+
+#include "support/files.h"
 
 namespace lm::pg_test {
 
@@ -33,10 +34,9 @@ std::string StateDir() {
 }
 
 std::string StateFile(const std::string& name) {
-  std::ifstream in(StateDir() + "/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string value = text.str();
+  const std::filesystem::path file = StateDir() + "/" + name;
+  if (!std::filesystem::exists(file)) return "";
+  std::string value = test::ReadFile(file);
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   return value;
 }
@@ -88,71 +88,6 @@ std::string QueryOne(const std::string& sql, const std::vector<std::string>& par
 bool TableExists(const std::string& schema, const std::string& table) {
   return QueryOne("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2", {schema, table}) == "1";
 }
-
-Client::Client(const lm_store_api* api, std::string options, std::string run_id, std::string user)
-    : api_(api), options_(std::move(options)), run_id_(std::move(run_id)), user_(std::move(user)) {
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  host_ = host;
-  owner_ = {};
-  owner_.struct_size = sizeof(owner_);
-  owner_.user = user_.c_str();
-  owner_.host = host_.c_str();
-  owner_.pid = getpid();
-  owner_.run_id = run_id_.c_str();
-  owner_.started_at = "2026-11-21T21:17:47Z";
-  error_.message[0] = '\0';
-}
-
-lm_result Client::Done(lm_result code) {
-  message_ = code == LM_OK ? std::string() : std::string(error_.message);
-  return code;
-}
-
-lm_result Client::Open(bool read_only) {
-  Close();
-  lm_store_open_args args = {};
-  args.struct_size = sizeof(args);
-  args.options_json = options_.c_str();
-  args.config_dir = "/";
-  args.owner = &owner_;
-  args.read_only = read_only ? 1 : 0;
-  std::strcpy(error_.message, "(open wrote no message)");
-  lm_result code = api_->open(&args, &store_, &error_);
-  if (code != LM_OK) store_ = nullptr;
-  return Done(code);
-}
-
-void Client::Close() {
-  if (store_ != nullptr) api_->close(store_);
-  store_ = nullptr;
-}
-
-lm_result Client::Put(const store_test::RecordData& record) {
-  lm_record view = record.ToC();
-  return Done(api_->put_record(store_, &view, &error_));
-}
-
-lm_result Client::List(std::vector<store_test::RecordData>* records) {
-  records->clear();
-  auto visit = [](void* user, const lm_record* record) -> lm_result {
-    static_cast<std::vector<store_test::RecordData>*>(user)->push_back(store_test::RecordData::From(*record));
-    return LM_OK;
-  };
-  return Done(api_->list_records(store_, visit, records, &error_));
-}
-
-lm_result Client::Append(const store_test::EventData& event) {
-  lm_event view = event.ToC();
-  return Done(api_->append_event(store_, &view, &error_));
-}
-
-lm_result Client::Begin() { return Done(api_->begin(store_, &error_)); }
-lm_result Client::Commit() { return Done(api_->commit(store_, &error_)); }
-lm_result Client::Rollback() { return Done(api_->rollback(store_, &error_)); }
-lm_result Client::Lock(int64_t timeout_ms) { return Done(api_->lock(store_, timeout_ms, &error_)); }
-lm_result Client::Unlock() { return Done(api_->unlock(store_, &error_)); }
-void* Client::NativeHandle(const char* kind) { return api_->native_handle(store_, kind); }
 
 bool ForkedHolder::Start(const lm_store_api* api, const std::string& options, const std::string& run_id,
                          std::string* error, const std::string& then_sql) {

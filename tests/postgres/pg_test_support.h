@@ -1,7 +1,8 @@
 // What the postgres store's tests share: the throwaway server the ctest
 // fixture started (tests/postgres/pg_server.sh), found through
 // PGSERVICEFILE; a fresh schema per test; a store client whose owner (and
-// so run id) the test chooses; and a child process that holds the lock.
+// so run id) the test chooses (the store harness's); and a child process
+// that holds the lock.
 #ifndef LINK_MIGRATION_TESTS_POSTGRES_PG_TEST_SUPPORT_H
 #define LINK_MIGRATION_TESTS_POSTGRES_PG_TEST_SUPPORT_H
 
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store_harness.h"
@@ -43,42 +45,12 @@ std::vector<std::string> Query(const std::string& sql, const std::vector<std::st
 std::string QueryOne(const std::string& sql, const std::vector<std::string>& params = {});
 bool TableExists(const std::string& schema, const std::string& table);
 
-// A store handle with an owner of the test's choosing.
-class Client {
+// The harness's store client, opened as run `run_id` of `user` (the config
+// folder is "/": postgres options name no files).
+class Client : public store_test::StoreClient {
  public:
-  Client(const lm_store_api* api, std::string options, std::string run_id, std::string user = "tester");
-  ~Client() { Close(); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  lm_result Open(bool read_only = false);
-  void Close();
-
-  lm_result Put(const store_test::RecordData& record);
-  lm_result List(std::vector<store_test::RecordData>* records);
-  lm_result Append(const store_test::EventData& event);
-  lm_result Begin();
-  lm_result Commit();
-  lm_result Rollback();
-  lm_result Lock(int64_t timeout_ms);
-  lm_result Unlock();
-  void* NativeHandle(const char* kind);
-
-  const std::string& message() const { return message_; }
-  const std::string& run_id() const { return run_id_; }
-
- private:
-  lm_result Done(lm_result code);
-
-  const lm_store_api* api_;
-  std::string options_;
-  std::string run_id_;
-  std::string user_;
-  std::string host_;
-  lm_owner owner_;
-  lm_store* store_ = nullptr;
-  lm_error error_;
-  std::string message_;
+  Client(const lm_store_api* api, std::string options, std::string run_id, std::string user = "tester")
+      : StoreClient(api, std::move(options), "/", {std::move(user), std::move(run_id)}) {}
 };
 
 // A forked child that opens the store as run `run_id`, takes the lock and

@@ -6,26 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
 #include "store_harness.h"
+#include "support/files.h"
 
 namespace lm::store_test {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
+using lm::test::ReadFile;
+using lm::test::WriteFile;
 
 class JsonFileStore : public testing::Test {
  protected:
@@ -38,7 +30,7 @@ class JsonFileStore : public testing::Test {
   StoreClient Client(const std::string& options = R"({"path": "versions.json"})") {
     return StoreClient(api_, options, dir_.path());
   }
-  std::string FilePath() const { return dir_.File("versions.json"); }
+  std::string FilePath() const { return (dir_ / "versions.json").string(); }
 
   const lm_store_api* api_ = nullptr;
   TempDir dir_;
@@ -304,12 +296,12 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(JsonFileStore, MissingFolderIsNamed) {
   StoreClient store = Client(R"({"path": "no/such/folder/versions.json"})");
   EXPECT_NE(store.Open(), LM_OK);
-  EXPECT_NE(store.message().find(dir_.File("no/such/folder")), std::string::npos) << store.message();
+  EXPECT_NE(store.message().find((dir_ / "no/such/folder").string()), std::string::npos) << store.message();
 }
 
 TEST_F(JsonFileStore, AbsolutePathIgnoresConfigDir) {
   TempDir other;
-  StoreClient store(api_, R"({"path": ")" + other.File("v.json") + R"("})", dir_.path());
+  StoreClient store(api_, R"({"path": ")" + (other / "v.json").string() + R"("})", dir_.path());
   ASSERT_EQ(store.Open(), LM_OK) << store.message();
   EXPECT_EQ(other.Entries(), std::vector<std::string>{"v.json"});
   EXPECT_TRUE(dir_.Entries().empty());

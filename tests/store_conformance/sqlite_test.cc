@@ -129,7 +129,7 @@ class SqliteStore : public testing::Test {
   StoreClient Client(const std::string& options = R"({"database": "app.db"})") {
     return StoreClient(api_, options, dir_.path());
   }
-  std::string DbPath() const { return dir_.File("app.db"); }
+  std::string DbPath() const { return (dir_ / "app.db").string(); }
 
   const lm_store_api* api_ = nullptr;
   TempDir dir_;

@@ -194,11 +194,11 @@ TEST(DescribeLockHolder, NamesWhatItKnows) {
 TEST(LockFile, HugeTimeoutWaitsInsteadOfOverflowing) {
   store_test::TempDir dir;
   Owner owner{"alice", "host1", 1, "", ""};
-  LockFile holder(dir.File("x.lock"));
+  LockFile holder((dir / "x.lock").string());
   ASSERT_TRUE(holder.Lock(owner, 0).ok());
 
   // flock excludes other open files of the same process too.
-  LockFile waiter(dir.File("x.lock"));
+  LockFile waiter((dir / "x.lock").string());
   auto result =
       std::async(std::launch::async, [&] { return waiter.Lock(owner, std::numeric_limits<int64_t>::max()).code(); });
   EXPECT_EQ(result.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
@@ -209,12 +209,12 @@ TEST(LockFile, HugeTimeoutWaitsInsteadOfOverflowing) {
 
 TEST(LockFile, TimeoutMessageNamesFileAndHolder) {
   store_test::TempDir dir;
-  LockFile holder(dir.File("app.db.lock"));
+  LockFile holder((dir / "app.db.lock").string());
   ASSERT_TRUE(holder.Lock(Owner{"alice", "host1", 4242, "3f2a", "2026-11-21T21:17:47Z"}, 0).ok());
-  LockFile waiter(dir.File("app.db.lock"));
+  LockFile waiter((dir / "app.db.lock").string());
   Status status = waiter.Lock(Owner{"bob", "host2", 1, "", ""}, 50);
   EXPECT_EQ(status.code(), LM_ERR_LOCK_TIMEOUT);
-  EXPECT_EQ(status.message(), "lock on " + dir.File("app.db.lock") +
+  EXPECT_EQ(status.message(), "lock on " + (dir / "app.db.lock").string() +
                                   " is held by alice@host1 pid 4242 (run 3f2a) since 2026-11-21T21:17:47Z; gave "
                                   "up after 50 ms");
 }

@@ -110,30 +110,6 @@ std::string ExpandOptions(std::string_view options_template, const std::string& 
   return result;
 }
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/lm-store-test-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    std::fprintf(stderr, "mkdtemp %s: %s\n", pattern.c_str(), std::strerror(errno));
-    std::abort();
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::vector<std::string> TempDir::Entries() const {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(path_)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 RecordData RecordData::From(const lm_record& r) {
   RecordData d;
   d.version = r.version;
@@ -228,15 +204,20 @@ EventData FullEvent(int64_t version, const char* kind) {
   return e;
 }
 
-StoreClient::StoreClient(const lm_store_api* api, std::string options_json, std::string config_dir)
-    : api_(api), options_(std::move(options_json)), config_dir_(std::move(config_dir)) {
+StoreClient::StoreClient(const lm_store_api* api, std::string options_json, std::string config_dir,
+                         ClientOwner owner)
+    : api_(api),
+      options_(std::move(options_json)),
+      config_dir_(std::move(config_dir)),
+      user_(std::move(owner.user)),
+      run_id_(std::move(owner.run_id)) {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   host_ = host;
-  run_id_ = "conformance-run-" + std::to_string(getpid());
+  if (run_id_.empty()) run_id_ = "conformance-run-" + std::to_string(getpid());
   owner_ = {};
   owner_.struct_size = sizeof(owner_);
-  owner_.user = "conformance";
+  owner_.user = user_.c_str();
   owner_.host = host_.c_str();
   owner_.pid = getpid();
   owner_.run_id = run_id_.c_str();

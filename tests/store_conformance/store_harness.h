@@ -1,7 +1,8 @@
 // Test harness for store plugins, used through the C ABI only: load a
-// plugin, give each test a fresh folder, open stores, copy what they list,
-// and run a second process that contends for the lock. Shared by the
-// conformance suite (any store) and the shipped stores' own tests.
+// plugin, open stores, copy what they list, and run a second process that
+// contends for the lock. Shared by the conformance suite (any store), the
+// shipped stores' own tests and the postgres store's; each test's fresh
+// folder is tests/support's TempDir.
 #ifndef LINK_MIGRATION_TESTS_STORE_CONFORMANCE_STORE_HARNESS_H
 #define LINK_MIGRATION_TESTS_STORE_CONFORMANCE_STORE_HARNESS_H
 
@@ -14,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.h"
+
 namespace lm::store_test {
 
 // dlopens `path` (RTLD_NOW | RTLD_LOCAL) once, keeps it loaded until exit,
@@ -24,23 +27,7 @@ const lm_store_api* LoadStore(const std::string& path, std::string* error);
 // `options_template` with every "{dir}" replaced by `dir`.
 std::string ExpandOptions(std::string_view options_template, const std::string& dir);
 
-// A fresh, empty folder under $TMPDIR (or /tmp); removed with everything in
-// it when the object goes away.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-  // Names of the entries, sorted, without "." and "..".
-  std::vector<std::string> Entries() const;
-
- private:
-  std::string path_;
-};
+using lm::test::TempDir;
 
 using Text = std::optional<std::string>;
 
@@ -75,11 +62,18 @@ struct EventData {
 RecordData FullRecord(int64_t version);
 EventData FullEvent(int64_t version, const char* kind);
 
+// Who a StoreClient opens its store as (the lm_owner it passes; host and
+// pid are this process's).
+struct ClientOwner {
+  std::string user = "conformance";
+  std::string run_id;  // empty: "conformance-run-<pid>"
+};
+
 // One open store handle, closed by the destructor. Every call returns the
 // store's lm_result; message() is the lm_error text of the last failure.
 class StoreClient {
  public:
-  StoreClient(const lm_store_api* api, std::string options_json, std::string config_dir);
+  StoreClient(const lm_store_api* api, std::string options_json, std::string config_dir, ClientOwner owner = {});
   ~StoreClient() { Close(); }
   // Not copyable or movable (the owner points into it); factories return
   // it as a prvalue.
@@ -104,6 +98,7 @@ class StoreClient {
   lm_store* handle() const { return store_; }
   const lm_store_api* api() const { return api_; }
   const std::string& message() const { return message_; }
+  const std::string& run_id() const { return run_id_; }
 
  private:
   lm_result Done(lm_result code);
@@ -111,6 +106,7 @@ class StoreClient {
   const lm_store_api* api_;
   std::string options_;
   std::string config_dir_;
+  std::string user_;
   std::string host_;
   std::string run_id_;
   lm_owner owner_;
