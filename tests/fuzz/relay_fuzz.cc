@@ -1,9 +1,10 @@
-// Fuzzes the supervisor's reading of its worker's stream (runner/src/worker_relay.h).
-// The stream carries what the steps print beside the worker's reports, so
-// any bytes can arrive. None may crash the supervisor, and every step it
-// hands its reporter, or keeps as the running one, must name a migration
-// that is still there: the reporter below reads each one whole, so a null
-// or freed one is caught (by AddressSanitizer in the fuzzing build).
+// Fuzzes the supervisor's reading of its worker's report pipe
+// (runner/src/run/worker_relay.h). Only the worker writes there, but a
+// worker dying mid-write (or a plugin writing to any descriptor) can leave
+// any bytes. None may crash the supervisor, and every step it hands its
+// reporter, or keeps as the running one, must name a migration that is
+// still there: the reporter below reads each one whole, so a null or freed
+// one is caught (by AddressSanitizer in the fuzzing build).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -68,9 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t end; (end = stream.find('\n')) != std::string_view::npos; stream.remove_prefix(end + 1)) {
     replayer.Replay(stream.substr(0, end));
     // What the supervisor reads when the worker dies at this point.
-    if (replayer.running_step() && replayer.running_step()->migration != nullptr) Touch(*replayer.running_step());
+    if (replayer.running_step()) Touch(*replayer.running_step());
   }
   if (!stream.empty()) replayer.Replay(stream);
-  if (replayer.running_step() && replayer.running_step()->migration != nullptr) Touch(*replayer.running_step());
+  if (replayer.running_step()) Touch(*replayer.running_step());
   return 0;
 }

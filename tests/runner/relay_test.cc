@@ -1,6 +1,7 @@
-// The worker -> supervisor relay: the report format (relay_format.h) and the
-// replayer reading it (worker_relay.h). A report cut off or corrupted, as a
-// worker dying mid-write leaves it, is dropped, never half-reported.
+// The worker -> supervisor relay: the message format (relay_format.h) and
+// the replayer reading the report pipe (worker_relay.h). A report cut off or
+// corrupted, as a worker dying mid-write leaves it, is dropped, never
+// half-reported.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,8 +14,7 @@
 #include "catalog/catalog.h"
 #include "catalog/discovery.h"
 #include "engine_fixture.h"
-#include "run/relay_format.h"
-#include "run/step_context.h"
+#include "base/relay_format.h"
 #include "run/worker_relay.h"
 
 namespace {
@@ -22,28 +22,28 @@ namespace {
 using lm::relay::MessageReader;
 using lm::relay::MessageWriter;
 
-// A report line by hand, without its newline: the marker, the type and
-// fields, each followed by a separator (the last one closes it).
+// A report line by hand, without its newline: the type and fields, each
+// followed by a separator (the last one closes it).
 std::string Report(std::initializer_list<std::string_view> fields) {
-  std::string line(1, lm::kReportMarker);
+  std::string line;
   for (std::string_view field : fields) line.append(field).push_back(lm::relay::kFieldSeparator);
   return line;
 }
 
-// The payload of a finished line: without the marker and the newline.
-std::string Payload(const std::string& line) { return line.substr(1, line.size() - 2); }
+// A finished line without its newline.
+std::string Payload(const std::string& line) { return line.substr(0, line.size() - 1); }
 
 TEST(RelayFormat, TextsAndIntsRoundTrip) {
   const std::string texts[] = {"", "plain", "two\nlines", "back\\slash", "sep\x1fin", "\\n not a newline",
                                std::string("nul\0byte", 8), "\xff\xfe not UTF-8", "end\\"};
   MessageWriter writer;
-  writer.Start(lm::kReportMarker, 'T');
+  writer.Start('T');
   for (const std::string& text : texts) writer.Text(text);
   writer.Int(-9223372036854775807 - 1);
   writer.Int(0);
   writer.Int(9223372036854775807);
   const std::string line = writer.Finish();
-  EXPECT_EQ(line.front(), lm::kReportMarker);
+  EXPECT_EQ(line.front(), 'T');
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1) << "a field holds a newline";
 
@@ -67,12 +67,12 @@ TEST(RelayFormat, TextsAndIntsRoundTrip) {
 
 TEST(RelayFormat, WriterReusesItsBufferForANewLine) {
   MessageWriter writer;
-  writer.Start(lm::kReportMarker, 'A');
+  writer.Start('A');
   writer.Text("first");
   writer.Finish();
-  writer.Start(lm::kReportMarker, 'B');
+  writer.Start('B');
   writer.Int(7);
-  EXPECT_EQ(writer.Finish(), "\x1d" "B\x1f" "7\x1f\n");
+  EXPECT_EQ(writer.Finish(), "B\x1f" "7\x1f\n");
 }
 
 TEST(RelayFormat, MalformedFieldsFailAndStayFailed) {
@@ -103,9 +103,8 @@ TEST(RelayFormat, MalformedFieldsFailAndStayFailed) {
 class RelayReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // No metadata cache: these are the build tree's plugins, not a test's copies.
     ASSERT_TRUE(lm::LoadCatalog({{lm_test::plugin::kLedger1, false}, {lm_test::plugin::kIrreversible, false}}, lm::TrustPolicy{},
-                                lm::BundlePolicy{}, lm::MetaCacheOptions{}, &catalog_)
+                                lm::BundlePolicy{}, &catalog_)
                     .ok());
     ASSERT_NE(catalog_.Find(1), nullptr);
     ASSERT_NE(catalog_.Find(5), nullptr);
@@ -117,7 +116,7 @@ class RelayReplayTest : public ::testing::Test {
     int pipe_fds[2];
     EXPECT_EQ(pipe(pipe_fds), 0);
     {
-      lm::RelayReporter relay(pipe_fds[1]);
+      lm::RelayReporter relay(pipe_fds[1], -1);
       report(relay);
     }
     close(pipe_fds[1]);
@@ -137,6 +136,12 @@ class RelayReplayTest : public ::testing::Test {
 
   lm::PlannedStep Step(int64_t version, lm::Direction direction = lm::Direction::kUp, int32_t attempts = 0) {
     return lm::PlannedStep{catalog_.Find(version), direction, attempts};
+  }
+
+  lm::Plan PlanOf(const std::vector<int64_t>& versions) {
+    lm::Plan plan;
+    for (int64_t version : versions) plan.steps.push_back(Step(version));
+    return plan;
   }
 
   lm::Catalog catalog_;
@@ -203,122 +208,56 @@ TEST_F(RelayReplayTest, AWholeRunArrivesAsSent) {
   EXPECT_EQ(replayer.final_status()->message(), "version 5 failed");
 }
 
-// A plugin loaded while steps run (AheadLoader) had no texts when the plan
-// went out: they go with its step's start, and only for such steps.
-TEST_F(RelayReplayTest, AStepLoadedAfterThePlanSendsItsTextsWithItsStart) {
-  lm::Migration late = *catalog_.Find(5);
-  ASSERT_FALSE(late.loaded());
-  late.up_note.clear();
-  late.description.clear();
-  lm::Migration early = *catalog_.Find(1);
-  early.description = "known with the plan";
-  early.descriptor = reinterpret_cast<const lm_migration*>(&early);  // loaded: only its address is read
-  lm::Plan plan;
-  plan.final_version = 5;
-  plan.steps = {lm::PlannedStep{&early, lm::Direction::kUp, 0}, lm::PlannedStep{&late, lm::Direction::kUp, 0}};
-  const std::string bytes = Relayed([&](lm::RelayReporter& relay) {
-    relay.PlanReady("sqlite", plan, false);
-    relay.StepStarted(plan.steps[0], 1, 2);
-    relay.StepFinished(plan.steps[0], lm::StepOutcome{true, 1, "", ""});
-    late.description = "loaded after the plan";
-    late.up_note = "note loaded after the plan";
-    relay.StepStarted(plan.steps[1], 2, 2);
-    relay.StepFinished(plan.steps[1], lm::StepOutcome{true, 1, "", ""});
-  });
-  const std::string description_report = std::string(1, lm::kReportMarker) + "D" + lm::relay::kFieldSeparator;
-  size_t sent = 0;
-  for (size_t at = bytes.find(description_report); at != std::string::npos; at = bytes.find(description_report, at + 1))
-    ++sent;
-  EXPECT_EQ(sent, 1u) << "only the step loaded after the plan sends its texts";
-
-  struct StartReporter : lm_test::RecordingReporter {
-    void StepStarted(const lm::PlannedStep& step, size_t index, size_t count) override {
-      RecordingReporter::StepStarted(step, index, count);
-      texts.push_back(step.migration->description + "|" + step.migration->up_note);
-    }
-    std::vector<std::string> texts;
-  } reporter;
-  lm::RelayReplayer replayer(catalog_, reporter);
-  Replay(replayer, bytes);
-  EXPECT_EQ(reporter.texts, (std::vector<std::string>{"known with the plan|",
-                                                      "loaded after the plan|note loaded after the plan"}));
-
-  // Before any plan, such a report is dropped.
-  StartReporter before_plan;
-  lm::RelayReplayer unplanned(catalog_, before_plan);
-  unplanned.Replay(Report({"D", "5", "forged", "forged", ""}));
-  unplanned.Replay(Report({"S", "5", "0", "0", "1", "1"}));
-  EXPECT_EQ(before_plan.texts, std::vector<std::string>{"|"});
-}
-
+// A step's output (read from its own pipe, or drained into the report
+// stream by the worker) and its logged lines stay in the order they came; a
+// line without its end is ended by the next report.
 TEST_F(RelayReplayTest, OutputAndLogLinesAroundReports) {
   lm::RelayReplayer replayer(catalog_, reporter_);
-  Replay(replayer, Relayed([&](lm::RelayReporter& relay) { relay.StepStarted(Step(1), 1, 1); }));
-  // A step's partial line ahead of a report, a logged line, plain output.
-  const std::string started = Relayed([&](lm::RelayReporter& relay) { relay.StepStarted(Step(1), 1, 1); });
-  replayer.Replay("no newline yet" + started.substr(0, started.size() - 1));
-  replayer.Replay("\x1e" "1logged at info");
-  replayer.Replay("printed");
-  EXPECT_EQ(reporter_.LinesOf(1), (std::vector<std::string>{"output: no newline yet", "info: logged at info",
-                                                            "output: printed"}));
+  Replay(replayer, Relayed([&](lm::RelayReporter& relay) {
+    relay.PlanReady("sqlite", PlanOf({1}), false);
+    relay.StepStarted(Step(1), 1, 1);
+  }));
+  replayer.Output("printed\nno newline ");
+  replayer.Output("yet");
+  replayer.Replay(Report({"L", "2", "logged at info"}));
+  replayer.Replay(Report({"R", "drained\\nby the worker\\n"}));
+  replayer.Output("at the end");
+  replayer.EndOutputLine();
+  EXPECT_EQ(reporter_.LinesOf(1), (std::vector<std::string>{"output: printed", "output: no newline yet",
+                                                            "info: logged at info", "output: drained",
+                                                            "output: by the worker", "output: at the end"}));
 }
 
-// A step that succeeded with another to follow is reported together with
-// that step's start, in one write; the last step's report, and a failure,
-// go out at once.
-TEST_F(RelayReplayTest, ASuccessGoesOutWithTheNextStart) {
-  int pipe_fds[2];
-  ASSERT_EQ(pipe2(pipe_fds, O_NONBLOCK), 0);
-  auto drain = [&] {
-    std::string bytes;
-    char buffer[4096];
-    for (ssize_t got; (got = read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) bytes.append(buffer, got);
-    return bytes;
-  };
-  lm::RelayReplayer replayer(catalog_, reporter_);
+// The worker empties its steps' output pipe into the report stream before
+// each report, so what a step printed before a report is ahead of it.
+TEST_F(RelayReplayTest, TheWorkerSendsOutputLeftInItsPipeAheadOfAReport) {
+  int output[2];
+  ASSERT_EQ(pipe2(output, O_NONBLOCK), 0);
+  int reports[2];
+  ASSERT_EQ(pipe(reports), 0);
   {
-    lm::RelayReporter relay(pipe_fds[1]);
-    relay.StepStarted(Step(1), 1, 2);
-    Replay(replayer, drain());
-    relay.StepFinished(Step(1), lm::StepOutcome{true, 1, "", ""});
-    EXPECT_EQ(drain(), "") << "held for the next start";
-    relay.StepStarted(Step(5), 2, 2);
-    const std::string both = drain();
-    EXPECT_EQ(std::count(both.begin(), both.end(), '\n'), 2);
-    Replay(replayer, both);
-    ASSERT_EQ(reporter_.steps.size(), 2u);
-    ASSERT_TRUE(reporter_.steps[0].outcome);
-    EXPECT_TRUE(reporter_.steps[0].outcome->ok);
-    ASSERT_TRUE(replayer.running_step());
-    EXPECT_EQ(replayer.running_step()->migration->version, 5);
-
-    relay.StepFinished(Step(5), lm::StepOutcome{true, 1, "", ""});
-    Replay(replayer, drain());
-    EXPECT_TRUE(reporter_.steps[1].outcome) << "the last step's report is not held";
-    EXPECT_FALSE(replayer.running_step());
-
-    relay.StepStarted(Step(1), 1, 2);
-    relay.StepFinished(Step(1), lm::StepOutcome{false, 1, "broke", ""});
-    Replay(replayer, drain());
-    ASSERT_EQ(reporter_.steps.size(), 3u);
-    EXPECT_TRUE(reporter_.steps[2].outcome) << "a failure is not held";
-
-    relay.StepStarted(Step(1), 1, 2);
-    relay.StepFinished(Step(1), lm::StepOutcome{true, 1, "", ""});
-    relay.Finished(lm::Status::Ok());
-    Replay(replayer, drain());
-    EXPECT_TRUE(reporter_.steps[3].outcome) << "a held report goes out with any report after it";
-    EXPECT_TRUE(replayer.final_status());
+    lm::RelayReporter relay(reports[1], output[0]);
+    ASSERT_EQ(write(output[1], "printed first\n", 14), 14);
+    relay.StepLine(lm::LineKind::kInfo, "logged second");
   }
-  close(pipe_fds[0]);
-  close(pipe_fds[1]);
+  close(reports[1]);
+  std::string sent;
+  char buffer[4096];
+  for (ssize_t got; (got = read(reports[0], buffer, sizeof(buffer))) > 0;) sent.append(buffer, got);
+  close(reports[0]);
+  close(output[0]);
+  close(output[1]);
+  EXPECT_EQ(sent, Report({"R", "printed first\\n"}) + "\n" + Report({"L", "2", "logged second"}) + "\n");
 }
 
 // A worker that dies while writing leaves a report cut off anywhere; the
 // step it started stays the running one (the supervisor records its death),
 // and nothing half-read reaches the reporter.
 TEST_F(RelayReplayTest, AReportCutOffAnywhereIsDropped) {
-  const std::string started = Relayed([&](lm::RelayReporter& relay) { relay.StepStarted(Step(1), 1, 1); });
+  const std::string started = Relayed([&](lm::RelayReporter& relay) {
+    relay.PlanReady("sqlite", PlanOf({1}), false);
+    relay.StepStarted(Step(1), 1, 1);
+  });
   const std::string finished = Relayed([&](lm::RelayReporter& relay) {
     relay.StepFinished(Step(1), lm::StepOutcome{false, 12, "an error \\ with\nescapes", "/tmp/c.csv"});
   });
@@ -352,7 +291,7 @@ TEST_F(RelayReplayTest, CorruptReportsAreDroppedNotCrashedOn) {
   std::string not_closed = Report({"S", "1", "0", "0", "1", "1"});
   not_closed.pop_back();
   const std::string corrupt[] = {
-      "\x1d",
+      "",
       Report({"?"}),
       not_closed,
       Report({"S", "1", "7", "0", "1", "1"}),            // direction 7
@@ -362,7 +301,8 @@ TEST_F(RelayReplayTest, CorruptReportsAreDroppedNotCrashedOn) {
       Report({"X", "-1", "negative exit code"}),
       Report({"P", "sqlite", "0", "5", "0", "-3"}),          // a negative step count
       Report({"P", "sqlite", "0", "5", "0", "1000000000"}),  // more steps than sent
-      "\x1d{\"t\":\"start\",\"step\":[1,\"up\",0],\"i\":1,\"n\":1}",  // the old JSON
+      "{\"t\":\"start\",\"step\":[1,\"up\",0],\"i\":1,\"n\":1}",  // the old JSON
+      Report({"S", "1", "0", "0", "1", "1"}),  // a start before any plan
   };
 
 
@@ -374,9 +314,9 @@ TEST_F(RelayReplayTest, CorruptReportsAreDroppedNotCrashedOn) {
   EXPECT_FALSE(replayer.final_status());
 }
 
-// A step's output can hold bytes that read as a report. A plan naming a
-// version the catalog does not know cannot be the worker's: it is dropped
-// whole, so the reporter is never handed a step with no migration.
+// The worker plans from a copy of this catalog: a plan naming a version the
+// catalog does not know cannot be the worker's, and is dropped whole, so the
+// reporter is never handed a step with no migration.
 TEST_F(RelayReplayTest, APlanNamingAnUnknownVersionIsDropped) {
   lm::RelayReplayer replayer(catalog_, reporter_);
   replayer.Replay(Report({"P", "sqlite", "0", "404", "0", "2", "1", "0", "0", "", "", "", "404", "0", "0", "", "", ""}));
@@ -384,8 +324,8 @@ TEST_F(RelayReplayTest, APlanNamingAnUnknownVersionIsDropped) {
   EXPECT_TRUE(reporter_.planned.empty());
 }
 
-// The worker sends one plan. A second (from a step's output) is dropped: it
-// would also free the texts of the first, which the running step points to.
+// The worker sends one plan. A second is dropped: it would also free the
+// texts of the first, which the running step points to.
 TEST_F(RelayReplayTest, ASecondPlanIsDropped) {
   lm::Migration described = *catalog_.Find(5);
   described.description = "as the worker read it";
@@ -405,13 +345,14 @@ TEST_F(RelayReplayTest, ASecondPlanIsDropped) {
   EXPECT_EQ(replayer.running_step()->migration->description, "as the worker read it");
 }
 
-// A version the supervisor's catalog does not know is running but not
-// reported (there is nothing to name it by).
-TEST_F(RelayReplayTest, UnknownVersionIsTrackedNotReported) {
+// A start naming a version outside the plan is dropped: the running step is
+// always one the plan names.
+TEST_F(RelayReplayTest, AStartOutsideThePlanIsDropped) {
   lm::RelayReplayer replayer(catalog_, reporter_);
+  Replay(replayer, Relayed([&](lm::RelayReporter& relay) { relay.PlanReady("sqlite", PlanOf({1}), false); }));
+  replayer.Replay(Report({"S", "5", "0", "0", "1", "1"}));
   replayer.Replay(Report({"S", "404", "0", "0", "1", "1"}));
-  ASSERT_TRUE(replayer.running_step());
-  EXPECT_EQ(replayer.running_step()->migration, nullptr);
+  EXPECT_FALSE(replayer.running_step());
   EXPECT_TRUE(reporter_.steps.empty());
 }
 

@@ -1,4 +1,4 @@
-#include "run/relay_format.h"
+#include "base/relay_format.h"
 
 #include <charconv>
 
@@ -11,9 +11,8 @@ constexpr char kNeedEscape[] = {kEscape, '\n', kFieldSeparator};
 
 }  // namespace
 
-void MessageWriter::Start(char marker, char type) {
+void MessageWriter::Start(char type) {
   line_.clear();
-  line_ += marker;
   line_ += type;
 }
 
@@ -54,7 +53,7 @@ MessageReader::MessageReader(std::string_view payload) {
 }
 
 bool MessageReader::Next(std::string_view* field) {
-  // A separator with nothing after it closes the report: no field there.
+  // A separator with nothing after it closes the message: no field there.
   if (!ok_ || rest_.size() < 2 || rest_.front() != kFieldSeparator) return ok_ = false;
   rest_.remove_prefix(1);
   const size_t end = rest_.find(kFieldSeparator);

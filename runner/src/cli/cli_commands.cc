@@ -36,9 +36,6 @@ Status MigrateRequestFrom(const Invocation& inv, MigrateRequest* request) {
   request->validate = !inv.no_validate;
   request->allow_out_of_order = inv.allow_out_of_order;
   request->group = inv.group;
-  // --verbose and JSON show every step's description with the plan, so
-  // every plugin must have loaded before it is reported.
-  request->load_first = inv.load_first || inv.verbose || inv.output == "json";
   if (inv.up || inv.command == "up") {
     request->mode = MigrateRequest::Mode::kUp;
   } else if (inv.down || inv.command == "down") {
@@ -83,6 +80,12 @@ json RecordJson(const Record& record) {
           {"runner_version", record.runner_version}, {"run_id", record.run_id}};
 }
 
+json BrokenJson(const std::vector<Status>& problems) {
+  json messages = json::array();
+  for (const Status& problem : problems) messages.push_back(problem.message());
+  return messages;
+}
+
 int PrintCurrent(Engine& engine, const Invocation&, HumanReporter&, const CliOutput& io) {
   int64_t version = 0;
   Status status = engine.GetCurrentVersion(&version);
@@ -95,10 +98,20 @@ int PrintCurrent(Engine& engine, const Invocation&, HumanReporter&, const CliOut
   return 0;
 }
 
+// Status shows what the store holds even when a plugin file cannot be read,
+// and then names every such file and fails.
+int BrokenPluginsFailure(const std::vector<Status>& problems, const CliOutput& io) {
+  if (problems.empty()) return 0;
+  return Fail(io, Status::Error(ErrorKind::kPluginLoad,
+                                std::to_string(problems.size()) + " plugin file" + (problems.size() == 1 ? "" : "s") +
+                                    " cannot be read (listed above); the versions they hold are not shown"));
+}
+
 int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const CliOutput& io) {
   StatusReport report;
   Status status = engine.GetStatus(&report);
   if (!status.ok()) return Fail(io, status);
+  const std::vector<Status>& broken = engine.catalog().problems();
   if (io.json) {
     json versions = json::array();
     for (const VersionStatus& line : report.versions) {
@@ -111,9 +124,10 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
     PrintJson({{"store", report.store_name},
                {"current_version", report.current_version},
                {"versions", versions},
+               {"broken_plugins", BrokenJson(broken)},
                {"warnings", report.warnings}},
               io);
-    return 0;
+    return broken.empty() ? 0 : static_cast<int>(ErrorKind::kPluginLoad);
   }
   for (const std::string& warning : report.warnings) reporter.Warning(warning);
   std::fprintf(io.out, "Store: %s    Current version: %lld\n", report.store_name.c_str(),
@@ -129,7 +143,9 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
                   {line.record ? std::string_view(line.record->applied_at) : std::string_view()}});
   }
   table.Print(io.out, io.out_palette);
-  return 0;
+  for (const Status& problem : broken)
+    std::fprintf(io.out, "%s %s\n", io.out_palette.Paint("broken:", Colour::kRed).c_str(), problem.message().c_str());
+  return BrokenPluginsFailure(broken, io);
 }
 
 int Migrate(Engine& engine, const Invocation& inv, HumanReporter& reporter, const CliOutput& io) {
@@ -274,14 +290,6 @@ Status EngineOptionsFrom(const Invocation& inv, EngineOptions* options) {
     if (*inv.step_timeout_ms <= 0) return Status::Error(ErrorKind::kUsage, "--step-timeout needs MS > 0");
     options->step_timeout = std::chrono::milliseconds(*inv.step_timeout_ms);
   }
-  // The commands that start with a read-only look at the records: status,
-  // the current version, and a migration, which ends there when nothing is
-  // pending. A dry run plans from what it reads itself.
-  const std::string& command = inv.command;
-  const bool migrates = command == "up" || command == "down" || command == "to" ||
-                        (command.empty() && (inv.up || inv.down || inv.to));
-  options->look_at_records_early = (migrates && !inv.dry_run) || command == "status" || command == "current" ||
-                                   (command.empty() && inv.print_version);
   return Status::Ok();
 }
 

@@ -13,6 +13,12 @@ int Fail(const CliOutput& io, const Status& status) {
   return status.exit_code();
 }
 
+void PrintNote(const CliOutput& io, const std::string& message) {
+  std::fprintf(io.err, "link-migration: %s %s\n", io.err_palette.Paint("note:", Colour::kYellow).c_str(),
+               message.c_str());
+  std::fflush(io.err);
+}
+
 void PrintJson(nlohmann::json document, const CliOutput& io) {
   document["schema_version"] = kJsonSchemaVersion;
   std::fprintf(io.out, "%s\n", document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());

@@ -29,6 +29,10 @@ struct CliOutput {
 // status's exit code.
 int Fail(const CliOutput& io, const Status& status);
 
+// "link-migration: note: <message>" on stderr: something the user may want
+// to change, that changes nothing in this run.
+void PrintNote(const CliOutput& io, const std::string& message);
+
 // `document` with "schema_version" added, on stdout.
 void PrintJson(nlohmann::json document, const CliOutput& io);
 

@@ -37,7 +37,10 @@ class ConfigReader {
     if (root.contains("lock_timeout_ms")) config_->lock_timeout_ms = root["lock_timeout_ms"].get<int64_t>();
     if (root.contains("step_timeout_ms")) config_->step_timeout_ms = root["step_timeout_ms"].get<int64_t>();
     config_->group_transaction = root.value("transaction", "per-step") == "group";
-    config_->load_plugins_first = root.value("load_plugins", "while-running") == "first";
+    if (root.contains("load_plugins"))
+      config_->notes.push_back(config_->file.string() +
+                               ": \"load_plugins\" is no longer needed: every plugin is loaded and checked before "
+                               "the first step");
     if (root.contains("trust")) ReadTrust(root["trust"]);
   }
 

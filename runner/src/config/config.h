@@ -32,7 +32,9 @@ struct Config {
   std::optional<int64_t> lock_timeout_ms;
   std::optional<int64_t> step_timeout_ms;
   bool group_transaction = false;  // "transaction": "group"
-  bool load_plugins_first = false;  // "load_plugins": "first"
+  // What the config says that no longer changes anything, one line each
+  // ("load_plugins": every plugin loads before the first step now).
+  std::vector<std::string> notes;
   TrustPolicy trust;
   BundlePolicy bundles;
 };

@@ -1,6 +1,7 @@
 #include "plan/drift.h"
 
 #include <algorithm>
+#include <iterator>
 #include <filesystem>
 
 namespace lm {
@@ -25,6 +26,8 @@ const char* DriftKindName(Drift::Kind kind) {
       return "missing";
     case Drift::Kind::kOutOfOrder:
       return "out-of-order";
+    case Drift::Kind::kBrokenPlugin:
+      return "broken-plugin";
   }
   return "unknown";
 }
@@ -67,7 +70,11 @@ std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& 
                          std::to_string(newest_applied) +
                          " is already applied; run with --allow-out-of-order to apply it"});
   }
-  std::sort(drift.begin(), drift.end(), [](const Drift& a, const Drift& b) { return a.version < b.version; });
+  std::stable_sort(drift.begin(), drift.end(), [](const Drift& a, const Drift& b) { return a.version < b.version; });
+  std::vector<Drift> broken;
+  for (const Status& problem : catalog.problems())
+    broken.push_back({Drift::Kind::kBrokenPlugin, 0, problem.message() + "; fix or remove the file"});
+  drift.insert(drift.begin(), std::make_move_iterator(broken.begin()), std::make_move_iterator(broken.end()));
   return drift;
 }
 

@@ -1,7 +1,8 @@
 // Validation: does the store still agree with the plugins? Drift is an
 // applied migration whose source changed, an applied version no plugin
 // provides any more, or a pending version older than the newest applied one
-// (out of order, typically from a merged branch).
+// (out of order, typically from a merged branch); and a plugin file or
+// bundle that cannot be read, whose versions nobody can check (broken).
 #ifndef LINK_MIGRATION_RUNNER_DRIFT_H
 #define LINK_MIGRATION_RUNNER_DRIFT_H
 
@@ -15,15 +16,16 @@
 namespace lm {
 
 struct Drift {
-  enum class Kind { kChecksumChanged, kMissing, kOutOfOrder };
+  enum class Kind { kChecksumChanged, kMissing, kOutOfOrder, kBrokenPlugin };
   Kind kind;
-  int64_t version = 0;
+  int64_t version = 0;  // 0 for a broken plugin: its versions are unknown
   std::string message;  // one line, naming the version and the way out
 };
 
-const char* DriftKindName(Drift::Kind kind);  // "checksum-changed", "missing", "out-of-order"
+// "checksum-changed", "missing", "out-of-order", "broken-plugin"
+const char* DriftKindName(Drift::Kind kind);
 
-// Every drift, ascending by version. Checksums are compared only when both
+// Every drift: the broken plugins first, then ascending by version. Checksums are compared only when both
 // the record and the plugin have one.
 std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& records);
 

@@ -28,7 +28,6 @@ struct MigrateRequest {
   bool validate = true;             // refuse to run on drift (see drift.h)
   bool allow_out_of_order = false;  // apply pending versions older than the newest applied
   bool group = false;               // the whole run in one store transaction
-  bool load_first = false;          // load every plugin before the first step (see AheadLoader)
 };
 
 struct PlannedStep {

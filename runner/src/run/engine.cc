@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-#include "run/ahead_loader.h"
 #include "catalog/discovery.h"
 #include "plan/drift.h"
 #include "run/executor.h"
@@ -44,17 +43,6 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engin
   LM_RETURN_IF_ERROR(LoadConfig(options.config_file, &config));
   if (!options.migration_locations.empty()) config.migration_dirs = options.migration_locations;
   std::unique_ptr<Engine> opened(new Engine(options, std::move(config)));
-  if (options.look_at_records_early) {
-    // A thread pays where reading the folders takes long enough to hide the
-    // store's work behind it: many plugin files. For a few files or a bundle
-    // it costs more than it hides (nothing pending with a bundle on the
-    // benchmark's two vCPUs: 6.80 -> 7.14 ms, and 1 ms more CPU time).
-    constexpr uint64_t kManyFilesListingBytes = uint64_t{8} * 1024;  // ext4: some 150+ entries
-    const auto overlap = ListingBytes(opened->config_.migration_dirs) >= kManyFilesListingBytes
-                             ? RecordsLook::Overlap::kOnAThread
-                             : RecordsLook::Overlap::kNone;
-    opened->records_look_ = std::make_unique<RecordsLook>(opened->StoreRequest(/*read_only=*/true), overlap);
-  }
   std::vector<MigrationSource> sources;
   LM_RETURN_IF_ERROR(DiscoverMigrationSources(opened->config_.migration_dirs, &sources));
   LM_RETURN_IF_ERROR(LoadCatalog(sources, opened->config_.trust, opened->config_.bundles, &opened->catalog_));
@@ -87,13 +75,16 @@ Status Engine::OpenStore(bool read_only, std::unique_ptr<VersionStore>* store, s
   return OpenVersionStore(StoreRequest(read_only), store, warnings);
 }
 
-Status Engine::LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>* warnings) {
-  if (records_look_) {
-    const bool taken = records_look_->Take(snapshot);
-    records_look_.reset();
-    if (taken) return Status::Ok();
-  }
-  return TakeSnapshot(StoreRequest(/*read_only=*/true), snapshot, warnings);
+Status Engine::ReadRecords(std::string* store_name, std::vector<Record>* records,
+                           std::vector<std::string>* warnings) {
+  std::unique_ptr<VersionStore> store;
+  LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/true, &store, warnings));
+  *store_name = store->name();
+  LM_RETURN_IF_ERROR(store->ListRecords(records));
+  auto by_version = [](const Record& a, const Record& b) { return a.version < b.version; };
+  if (!std::is_sorted(records->begin(), records->end(), by_version))
+    std::stable_sort(records->begin(), records->end(), by_version);
+  return Status::Ok();
 }
 
 RunIdentity Engine::Identity() const {
@@ -111,22 +102,16 @@ Status Engine::OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* sto
 }
 
 Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
-  if (request.dry_run) return MigrateHere(request, reporter);
-  if (NothingToDo(request, reporter)) return Status::Ok();
-  // No thread of ours may be running when the worker is forked, and the
-  // records looked at are not needed there (10,000 of them held 7 MiB
-  // through a whole run).
-  records_look_.reset();
-  nothing_pending_look_ = RecordsSnapshot{};
+  LM_RETURN_IF_ERROR(catalog_.Usable());
+  if (!request.dry_run && NothingToDo(request, reporter)) return Status::Ok();
   SupervisorOptions supervision;
   if (options_.step_timeout) {
     supervision.step_timeout = options_.step_timeout;
   } else if (config_.step_timeout_ms) {
     supervision.step_timeout = std::chrono::milliseconds(*config_.step_timeout_ms);
   }
-  return RunInWorker([&](Reporter& relay, LoadingMark& loading) { return MigrateHere(request, relay, &loading); },
-                     catalog_, supervision, reporter,
-                     [&](const PlannedStep& step, const std::string& reason) { return RecordDeath(step, reason); });
+  return RunInWorker([&](RelayReporter& relay) { return MigrateInWorker(request, relay); }, catalog_, supervision,
+                     reporter, [&](const PlannedStep& step, const std::string& reason) { return RecordDeath(step, reason); });
 }
 
 // Most runs of a deploy find every version applied. Committed records that
@@ -134,18 +119,22 @@ Status Engine::Migrate(const MigrateRequest& request, Reporter& reporter) {
 // (pending steps, drift, a store that cannot be read) takes the full path,
 // which decides and reports under the lock.
 bool Engine::NothingToDo(const MigrateRequest& request, Reporter& reporter) {
-  RecordsSnapshot& snapshot = nothing_pending_look_;
+  std::string store_name;
+  std::vector<Record> records;
   std::vector<std::string> warnings;
-  if (!LookAtRecords(&snapshot, &warnings).ok() || !warnings.empty()) return false;
-  const std::vector<Record>& records = snapshot.records;
+  if (!ReadRecords(&store_name, &records, &warnings).ok() || !warnings.empty()) return false;
   if (request.validate && !RefuseDrift(catalog_, records, request.allow_out_of_order).ok()) return false;
   Plan plan;
   if (!MakePlan(catalog_, records, request, &plan).ok() || !plan.steps.empty()) return false;
-  reporter.PlanReady(snapshot.store_name, plan, /*dry_run=*/false);
+  reporter.PlanReady(store_name, plan, /*dry_run=*/false);
   return true;
 }
 
-Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter, LoadingMark* loading) {
+// Checks before it touches: every planned plugin is loaded and checked
+// against what the catalog read of it before the plan is reported and the
+// first step starts. A plugin that fails to load, or kills the worker while
+// loading, ends the run with nothing changed.
+Status Engine::MigrateInWorker(const MigrateRequest& request, RelayReporter& reporter) {
   std::unique_ptr<VersionStore> store;
   std::vector<std::string> warnings;
   LM_RETURN_IF_ERROR(OpenStore(/*read_only=*/request.dry_run, &store, &warnings));
@@ -160,19 +149,14 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter, Lo
   Plan plan;
   LM_RETURN_IF_ERROR(MakePlan(catalog_, records, request, &plan));
   std::vector<int64_t> planned;
+  planned.reserve(plan.steps.size());
   for (const PlannedStep& step : plan.steps) planned.push_back(step.migration->version);
-  const bool group = request.group || config_.group_transaction;
-  // Plugins load while the steps run, each before its own, unless every one
-  // must be checked before anything runs: a dry run, a group (all or
-  // nothing), and a run asked to (--load-first, or a reporter that prints
-  // every step's description first). With nothing to overlap they load now,
-  // so that the plan carries every description.
-  AheadLoader loader(catalog_, catalog_.FilesToLoad(planned), loading);
-  if (request.dry_run || group || request.load_first || config_.load_plugins_first || !loader.WorthAThread())
-    LM_RETURN_IF_ERROR(loader.ReadyAll());
+  for (const PluginFileLoad& load : catalog_.FilesToLoad(planned)) {
+    reporter.Loading(load.file);
+    LM_RETURN_IF_ERROR(catalog_.LoadFile(load));
+  }
   reporter.PlanReady(store->name(), plan, request.dry_run);
   if (request.dry_run || plan.steps.empty()) return Status::Ok();
-  loader.Start();
 
   StepSettings settings;
   settings.params = nlohmann::json::parse(config_.params_json);
@@ -180,7 +164,8 @@ Status Engine::MigrateHere(const MigrateRequest& request, Reporter& reporter, Lo
   settings.config_dir = config_.dir.string();
   settings.run_started = started_;
   const RunIdentity identity = Identity();
-  return Executor(*store, settings, identity, *options_.environment, reporter, group, &loader).Run(plan);
+  const bool group = request.group || config_.group_transaction;
+  return Executor(*store, settings, identity, *options_.environment, reporter, group).Run(plan);
 }
 
 // The worker died inside `step`. What the store holds says how far it got: a
@@ -220,17 +205,11 @@ Status Engine::RecordDeath(const PlannedStep& step, const std::string& reason) {
 Status Engine::GetStatus(StatusReport* report) {
   *report = StatusReport{};
   const std::vector<Migration>& known = catalog_.migrations();
-  RecordsSnapshot snapshot;
-  LM_RETURN_IF_ERROR(LookAtRecords(&snapshot, &report->warnings));
   std::vector<Record>& records = report->records;
-  records = std::move(snapshot.records);
-  report->store_name = std::move(snapshot.store_name);
+  LM_RETURN_IF_ERROR(ReadRecords(&report->store_name, &records, &report->warnings));
   report->current_version = CurrentVersion(records);
 
   // Both sides ascending by version, merged: one line per version.
-  auto by_version = [](const Record& a, const Record& b) { return a.version < b.version; };
-  if (!std::is_sorted(records.begin(), records.end(), by_version))
-    std::stable_sort(records.begin(), records.end(), by_version);
   report->versions.reserve(known.size() + records.size());
   size_t m = 0;
   size_t r = 0;
@@ -251,9 +230,11 @@ Status Engine::GetStatus(StatusReport* report) {
 }
 
 Status Engine::GetCurrentVersion(int64_t* version) {
-  StatusReport report;
-  LM_RETURN_IF_ERROR(GetStatus(&report));
-  *version = report.current_version;
+  std::string store_name;
+  std::vector<Record> records;
+  std::vector<std::string> warnings;
+  LM_RETURN_IF_ERROR(ReadRecords(&store_name, &records, &warnings));
+  *version = CurrentVersion(records);
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 // The engine: everything the CLI does, callable from tests. Open reads the
-// config and loads every migration plugin (all problems reported before any
-// store's); each command then opens the store it needs.
+// config and the catalog (what every plugin file and bundle holds, read
+// without running any plugin code); each command then opens the store it
+// needs. Plugins load only in a migrate's worker process (supervisor.h).
 #ifndef LINK_MIGRATION_RUNNER_ENGINE_H
 #define LINK_MIGRATION_RUNNER_ENGINE_H
 
@@ -16,9 +17,8 @@
 #include "plan/drift.h"
 #include "base/environment.h"
 #include "run/executor.h"
-#include "run/loading_mark.h"
+#include "run/worker_relay.h"
 #include "plan/plan.h"
-#include "run/records_look.h"
 #include "run/reporter.h"
 #include "base/status.h"
 #include "store/store_host.h"
@@ -38,10 +38,6 @@ struct EngineOptions {
   // Overrides the config's step_timeout_ms.
   std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();
-  // For status and migrate: Open takes a read-only look at the store's
-  // records, on a second thread while it reads the migration folders when
-  // they hold many files, else first (records_look.h).
-  bool look_at_records_early = false;
 };
 
 // One line of `status`: a version known from the plugins, the store, or both.
@@ -66,7 +62,8 @@ class Engine {
   const Config& config() const { return config_; }
   const Catalog& catalog() const { return catalog_; }
 
-  // Runs in a worker process (crash isolation, step timeout); a dry run runs here.
+  // Runs in a worker process (crash isolation, step timeout, plugins loaded
+  // there and only there), dry runs too.
   Status Migrate(const MigrateRequest& request, Reporter& reporter);
   Status GetStatus(StatusReport* report);
   Status GetCurrentVersion(int64_t* version);
@@ -89,11 +86,6 @@ class Engine {
   // checksums. `repaired` lists one line per version changed.
   Status Repair(Reporter& reporter, std::vector<std::string>* repaired);
 
-  // Waits for the records look's thread, if one still runs. Destroying the
-  // engine does it too; the CLI, which leaves the engine to the end of the
-  // process instead (cli.cc), calls it first.
-  void EndLook() { records_look_.reset(); }
-
  private:
   Engine(EngineOptions options, Config config);
   StoreOpenRequest StoreRequest(bool read_only) const;
@@ -101,14 +93,14 @@ class Engine {
   std::chrono::milliseconds LockTimeout() const;
   Status Mark(int64_t version, bool applied, Reporter& reporter);
   Status OpenLocked(Reporter& reporter, std::unique_ptr<VersionStore>* store, std::unique_ptr<StoreLock>* lock);
-  // The early look's snapshot, or a fresh one when there was no look or it
-  // failed (which then reports why).
-  Status LookAtRecords(RecordsSnapshot* snapshot, std::vector<std::string>* warnings);
+  // A read-only look at the store's records, sorted by version.
+  Status ReadRecords(std::string* store_name, std::vector<Record>* records, std::vector<std::string>* warnings);
   // True when a read-only look, as status takes, finds nothing to run and
   // nothing wrong; then no lock is taken and no worker started.
   bool NothingToDo(const MigrateRequest& request, Reporter& reporter);
-  // In the worker, `loading` marks each plugin file while it loads.
-  Status MigrateHere(const MigrateRequest& request, Reporter& reporter, LoadingMark* loading = nullptr);
+  // In the worker: plans under the lock, loads and checks every planned
+  // plugin (telling the supervisor which file before each), then runs.
+  Status MigrateInWorker(const MigrateRequest& request, RelayReporter& reporter);
   Status RecordDeath(const PlannedStep& step, const std::string& reason);
   RunIdentity Identity() const;
 
@@ -117,11 +109,6 @@ class Engine {
   Catalog catalog_;
   std::string run_id_;
   std::chrono::system_clock::time_point started_;
-  std::unique_ptr<RecordsLook> records_look_;
-  // What nothing pending looked at, kept with the engine rather than freed
-  // on the way out of NothingToDo (see EndLook); Migrate frees it when there
-  // is something to do.
-  RecordsSnapshot nothing_pending_look_;
 };
 
 // The runner's version, recorded with every applied migration.

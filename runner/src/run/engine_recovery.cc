@@ -28,6 +28,8 @@ Status Engine::MarkApplied(int64_t version, Reporter& reporter) { return Mark(ve
 Status Engine::MarkPending(int64_t version, Reporter& reporter) { return Mark(version, false, reporter); }
 
 Status Engine::Mark(int64_t version, bool applied, Reporter& reporter) {
+  // Removing a record needs no plugin; recording one needs a catalog that can be trusted.
+  if (applied) LM_RETURN_IF_ERROR(catalog_.Usable());
   const Migration* migration = catalog_.Find(version);
   if (applied && migration == nullptr)
     return Status::Error(ErrorKind::kPlanRefused,
@@ -53,6 +55,7 @@ Status Engine::Mark(int64_t version, bool applied, Reporter& reporter) {
 }
 
 Status Engine::Baseline(int64_t version, Reporter& reporter) {
+  LM_RETURN_IF_ERROR(catalog_.Usable());
   if (catalog_.Find(version) == nullptr)
     return Status::Error(ErrorKind::kPlanRefused,
                          "cannot baseline at version " + std::to_string(version) + ": no migration plugin has it");
@@ -90,6 +93,7 @@ Status Engine::Baseline(int64_t version, Reporter& reporter) {
 }
 
 Status Engine::Repair(Reporter& reporter, std::vector<std::string>* repaired) {
+  LM_RETURN_IF_ERROR(catalog_.Usable());
   std::unique_ptr<VersionStore> store;
   std::unique_ptr<StoreLock> lock;
   LM_RETURN_IF_ERROR(OpenLocked(reporter, &store, &lock));

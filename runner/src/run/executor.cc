@@ -14,14 +14,22 @@ std::string StepName(const PlannedStep& step) {
   return "version " + std::to_string(step.migration->version) + " (" + step.migration->name + ")";
 }
 
+// Ends a transaction that the store failed to record into or to commit, and
+// says whether nothing of it stayed. A transaction that was open before
+// those calls and is gone after them was rolled back by the database (SQLite
+// ends so a COMMIT that failed on a full disk): there is nothing to roll
+// back, and a ROLLBACK would fail. Otherwise only a rollback that worked
+// says so, which is all a store built before in_transaction can tell.
+bool EndFailedTransaction(VersionStore& store, bool open_before) {
+  if (open_before && store.TransactionOpen() == false) return true;
+  return store.Rollback().ok();
+}
+
 }  // namespace
 
 Status Executor::Run(const Plan& plan) {
   if (group_) return RunGroup(plan);
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    // A plugin that fails to load ends the run as a failed step would, with
-    // the steps before it applied, but before its own step starts.
-    if (loader_ != nullptr) LM_RETURN_IF_ERROR(loader_->Ready(*plan.steps[i].migration));
     reporter_.StepStarted(plan.steps[i], i + 1, plan.steps.size());
     LM_RETURN_IF_ERROR(RunStep(plan.steps[i]));
   }
@@ -40,16 +48,13 @@ Status Executor::RunGroup(const Plan& plan) {
                                                         " must not run inside a transaction, so it cannot be part of "
                                                         "a group run; run without --group");
   }
-  // All or nothing: every plugin is loaded and checked before the run's
-  // transaction begins (at once when the caller loaded them already).
-  if (loader_ != nullptr) LM_RETURN_IF_ERROR(loader_->ReadyAll());
   LM_RETURN_IF_ERROR(store_.Begin());
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlannedStep& step = plan.steps[i];
     reporter_.StepStarted(step, i + 1, plan.steps.size());
     Status status = RunStep(step);
     if (status.ok()) continue;
-    const bool rolled_back = store_.Rollback().ok();
+    const bool rolled_back = EndFailedTransaction(store_, last_open_before_recording_);
     reporter_.Warning("group mode: the whole run was rolled back; none of its " + std::to_string(plan.steps.size()) +
                       " steps stays applied");
     Status recorded = RecordFailure(step, rolled_back, last_outcome_);
@@ -57,7 +62,13 @@ Status Executor::RunGroup(const Plan& plan) {
     if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
     return Status::Error(status.kind(), message);
   }
-  return store_.Commit();
+  const bool open_before_commit = store_.TransactionOpen() == true;
+  Status committed = store_.Commit();
+  if (committed.ok()) return committed;
+  const bool rolled_back = EndFailedTransaction(store_, open_before_commit);
+  return Status::Error(committed.kind(),
+                       committed.message() + (rolled_back ? "; the whole group was rolled back"
+                                                          : "; the group may be partly applied: check status"));
 }
 
 Record NewRecord(const PlannedStep& step, VersionState state, const RunIdentity& identity, const Environment& env) {
@@ -92,7 +103,7 @@ Status Executor::RunStep(const PlannedStep& step) {
     LM_RETURN_IF_ERROR(store_.PutRecord(MakeRecord(step, VersionState::kRunning)));
   }
 
-  lm_context context(settings_, *step.migration, step.direction, store_, transaction || group_);
+  lm_context context(settings_, *step.migration, step.direction, store_, transaction || group_, reporter_);
   const auto started = std::chrono::steady_clock::now();
   const lm_result result = context.Run();
   // What the step printed goes ahead of what is reported about it.
@@ -105,6 +116,9 @@ Status Executor::RunStep(const PlannedStep& step) {
   outcome.error = context.error;
   outcome.changelog_path = context.changelog_path.string();
 
+  // Asked before the runner's own writes: a transaction gone after them was
+  // ended by the store, not by the step (through the native handle).
+  const bool open_before_recording = outcome.ok && (transaction || group_) && store_.TransactionOpen() == true;
   if (outcome.ok) {
     Status recorded = RecordSuccess(step, outcome);
     if (recorded.ok() && transaction) recorded = store_.Commit();
@@ -119,11 +133,11 @@ Status Executor::RunStep(const PlannedStep& step) {
   if (group_) {
     reporter_.StepFinished(step, outcome);
     last_outcome_ = outcome;
+    last_open_before_recording_ = open_before_recording;
     return Status::Error(ErrorKind::kMigrationFailed, failure);
   }
 
-  bool rolled_back = false;
-  if (transaction) rolled_back = store_.Rollback().ok();
+  const bool rolled_back = transaction && EndFailedTransaction(store_, open_before_recording);
   reporter_.StepFinished(step, outcome);
   Status recorded = RecordFailure(step, rolled_back, outcome);
   std::string message = failure;

@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "run/ahead_loader.h"
 #include "base/environment.h"
 #include "plan/plan.h"
 #include "run/reporter.h"
@@ -28,12 +27,11 @@ Event NewEvent(const PlannedStep& step, const char* kind, int64_t duration_ms, s
 class Executor {
  public:
   // group: every step in one store transaction (all or nothing).
-  // loader: where steps wait for their plugin file to load (none: every
-  // step's plugin is loaded already).
+  // REQUIRES: every step's plugin is loaded (Catalog::LoadFile).
   Executor(VersionStore& store, const StepSettings& settings, const RunIdentity& identity,
-           const Environment& environment, Reporter& reporter, bool group = false, AheadLoader* loader = nullptr)
+           const Environment& environment, Reporter& reporter, bool group = false)
       : store_(store), settings_(settings), identity_(identity), environment_(environment), reporter_(reporter),
-        group_(group), loader_(loader) {}
+        group_(group) {}
 
   // Each step runs, then is recorded; on a transactional store the step's
   // work and its record commit together (unless the migration forbids a
@@ -59,8 +57,9 @@ class Executor {
   const Environment& environment_;
   Reporter& reporter_;
   bool group_;
-  AheadLoader* loader_;
   StepOutcome last_outcome_;  // of the step that failed, in group mode
+  // Whether the run's transaction was open when that step's recording began.
+  bool last_open_before_recording_ = false;
 };
 
 }  // namespace lm

@@ -11,32 +11,20 @@
 
 namespace {
 
-using lm::kLogLineMarker;
-
-// Written to descriptor 1, the supervisor's pipe; stdio is flushed first so
-// the line lands after whatever the step printed before it.
+// Each line of the message is one report of its level, sent after whatever
+// the step printed before it (the reporter flushes stdio first).
 void Log(lm_context* ctx, int32_t level, const char* message) {
-  (void)ctx;
-  std::cout.flush();
-  std::fflush(stdout);
-  const char level_digit = static_cast<char>('0' + std::clamp<int32_t>(level, LM_LOG_DEBUG, LM_LOG_ERROR));
-  std::string text = message ? message : "";
-  std::string lines;
+  static constexpr lm::LineKind kByLevel[] = {lm::LineKind::kDebug, lm::LineKind::kInfo, lm::LineKind::kWarning,
+                                              lm::LineKind::kError};
+  const lm::LineKind kind = kByLevel[std::clamp<int32_t>(level, LM_LOG_DEBUG, LM_LOG_ERROR) - LM_LOG_DEBUG];
+  const std::string_view text = message ? message : "";
   size_t start = 0;
   do {
     size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines += kLogLineMarker;
-    lines += level_digit;
-    lines.append(text, start, end - start);
-    lines += '\n';
+    if (end == std::string_view::npos) end = text.size();
+    ctx->reporter.StepLine(kind, std::string(text.substr(start, end - start)));
     start = end + 1;
   } while (start < text.size());
-  for (size_t written = 0; written < lines.size();) {
-    ssize_t n = write(STDOUT_FILENO, lines.data() + written, lines.size() - written);
-    if (n <= 0) break;
-    written += static_cast<size_t>(n);
-  }
 }
 
 const char* Param(lm_context* ctx, const char* key) {

@@ -15,6 +15,7 @@
 
 #include "catalog/catalog.h"
 #include "plan/plan.h"
+#include "run/reporter.h"
 #include "store/version_store.h"
 
 namespace lm {
@@ -27,21 +28,14 @@ struct StepSettings {
   std::chrono::system_clock::time_point run_started;
 };
 
-// A step's stdout and stderr, and the worker's reports, share one pipe to
-// the supervisor, so everything keeps its order, even up to a crash. These
-// bytes mark what is not the step's own output: a line logged through
-// host->log (followed by its level digit), and a report (followed by JSON).
-inline constexpr char kLogLineMarker = '\x1e';
-inline constexpr char kReportMarker = '\x1d';
-
 }  // namespace lm
 
 // The opaque C handle of migration.h, defined by the runner.
 struct lm_context {
   lm_context(const lm::StepSettings& settings, const lm::Migration& migration, lm::Direction direction,
-             lm::VersionStore& store, bool in_transaction)
+             lm::VersionStore& store, bool in_transaction, lm::Reporter& reporter)
       : settings(settings), migration(migration), direction(direction), store(store),
-        in_transaction(in_transaction) {}
+        in_transaction(in_transaction), reporter(reporter) {}
 
   // Calls the step; LM_OK or the error in error().
   lm_result Run();
@@ -51,6 +45,7 @@ struct lm_context {
   lm::Direction direction;
   lm::VersionStore& store;
   bool in_transaction;
+  lm::Reporter& reporter;  // where host->log's lines go
 
   std::string error;
   std::filesystem::path changelog_path;

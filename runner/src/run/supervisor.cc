@@ -2,57 +2,32 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
-#include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <mutex>
-#include <string_view>
-#include <vector>
-
-#include "run/worker_relay.h"
 
 namespace lm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The signals that tell the runner to stop: a CI job's timeout, a process
+// supervisor, Ctrl-C, a closed terminal.
+constexpr int kStopSignals[] = {SIGHUP, SIGINT, SIGTERM};
+
 std::string SignalName(int signal_number) {
   const char* abbrev = sigabbrev_np(signal_number);
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal_number);
-}
-
-[[noreturn]] void RunWorker(const WorkerJob& job, LoadingMark& loading, int relay_fd) {
-  // Everything the worker and its steps print goes to the supervisor, line
-  // by line, so what a step printed before it crashed is not lost with it.
-  dup2(relay_fd, STDOUT_FILENO);
-  dup2(relay_fd, STDERR_FILENO);
-  close(relay_fd);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  loading.WatchForDeaths();
-  Status status;
-  RelayReporter relay(STDOUT_FILENO);
-  try {
-    status = job(relay, loading);
-  } catch (const std::exception& failure) {
-    status = Status::Error(ErrorKind::kMigrationFailed, std::string("unexpected error: ") + failure.what());
-  }
-  relay.Finished(status);  // flushes what the steps printed first
-  // That was the last word. With the stream closed the supervisor can answer
-  // while this process still unmaps its plugins: a thousand plugin files take
-  // milliseconds to unmap, and nothing here holds the store or its lock now.
-  close(STDOUT_FILENO);
-  close(STDERR_FILENO);
-  // No exit handlers or static destructors: the supervisor owns the process's
-  // ending, and plugins are never unloaded.
-  _exit(status.exit_code());
 }
 
 std::string StepName(const Migration& migration) {
@@ -60,235 +35,266 @@ std::string StepName(const Migration& migration) {
          std::filesystem::path(migration.file).filename().string() + ")";
 }
 
-// The worker died while `plugin` loaded: its static initialisers are to
-// blame, not the step that may have been running beside them. That step
-// died with the worker all the same, and is recorded as a death would be
-// (unless the store shows it committed first).
-Status LoadingDied(const std::string& plugin, const std::string& reason, const std::optional<PlannedStep>& step,
-                   Clock::time_point step_started, Reporter& reporter, const DeathRecorder& record_death) {
-  const std::string name = std::filesystem::path(plugin).filename().string();
-  std::string message = "plugin " + name + " " + reason + " while loading";
-  if (step && step->migration != nullptr) {
-    const std::string beside = "the worker " + reason + " while plugin " + name + " loaded";
-    const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
-    reporter.StepFinished(*step, StepOutcome{false, ran_for.count(), beside, ""});
-    message += "; " + StepName(*step->migration) + " was running beside it";
-    Status recorded = record_death(*step, beside);
-    if (!recorded.ok()) message += " (and its failure could not be recorded: " + recorded.message() + ")";
+// For the watch, SIGCHLD and the stop signals are blocked and read from a
+// descriptor instead, so that the worker's exit and a request to stop are
+// events among the others, in order, with no handler. The mask is restored
+// (and the worker restores it for itself) when the watch ends.
+class WatchedSignals {
+ public:
+  WatchedSignals() {
+    sigemptyset(&watched_);
+    sigaddset(&watched_, SIGCHLD);
+    for (int stop : kStopSignals) sigaddset(&watched_, stop);
+    pthread_sigmask(SIG_BLOCK, &watched_, &previous_);
+    fd_ = signalfd(-1, &watched_, SFD_CLOEXEC | SFD_NONBLOCK);
   }
-  return Status::Error(ErrorKind::kPluginLoad, message);
+  ~WatchedSignals() {
+    if (fd_ >= 0) {
+      TakeStopSignal();  // a stop that came after the worker's end changes nothing now
+      close(fd_);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  WatchedSignals(const WatchedSignals&) = delete;
+  WatchedSignals& operator=(const WatchedSignals&) = delete;
+
+  int fd() const { return fd_; }
+  const sigset_t& previous() const { return previous_; }
+  // Reads every signal that arrived; the first stop signal among them, or 0.
+  int TakeStopSignal() {
+    int stop = 0;
+    signalfd_siginfo info{};
+    while (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info)))
+      if (stop == 0 && info.ssi_signo != SIGCHLD) stop = static_cast<int>(info.ssi_signo);
+    return stop;
+  }
+
+ private:
+  sigset_t watched_{};
+  sigset_t previous_{};
+  int fd_ = -1;
+};
+
+[[noreturn]] void RunWorker(const WorkerJob& job, pid_t supervisor, const sigset_t& mask, int report_fd,
+                            int output_read_fd, int output_write_fd) {
+  // The worker never outlives the runner: when the runner dies, even by
+  // SIGKILL, the kernel kills the worker, whose step then dies with it. A
+  // runner that died before this call is seen as a new parent.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != supervisor) _exit(static_cast<int>(ErrorKind::kStepDied));
+  pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+  // What the steps print goes to the supervisor on its own pipe, line by
+  // line, so that what a step printed before it crashed is not lost with it.
+  dup2(output_write_fd, STDOUT_FILENO);
+  dup2(output_write_fd, STDERR_FILENO);
+  close(output_write_fd);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  Status status;
+  RelayReporter relay(report_fd, output_read_fd);
+  try {
+    status = job(relay);
+  } catch (const std::exception& failure) {
+    status = Status::Error(ErrorKind::kMigrationFailed, std::string("unexpected error: ") + failure.what());
+  }
+  relay.Finished(status);
+  // No exit handlers or static destructors: the supervisor owns the process's
+  // ending, and plugins are never unloaded.
+  _exit(status.exit_code());
 }
 
-// Describes how the worker ended when it did not say so itself.
-std::string DeathReason(int wait_status, bool timed_out, std::chrono::milliseconds timeout) {
-  if (timed_out) return "timed out after " + std::to_string(timeout.count()) + " ms and was killed";
-  if (WIFSIGNALED(wait_status)) return "died with " + SignalName(WTERMSIG(wait_status));
-  if (WIFEXITED(wait_status)) return "ended the process with exit(" + std::to_string(WEXITSTATUS(wait_status)) + ")";
-  return "ended unexpectedly";
-}
-
+// How the watch ended, beside what the worker reported.
 struct WatchResult {
-  bool timed_out = false;
-  bool reaped = false;  // or left exiting, its final report read
   int wait_status = 0;
+  bool timed_out = false;
+  int stop_signal = 0;  // a stop signal that ended the worker, or 0
   Clock::time_point step_started;  // of the step running last
 };
 
-// A descriptor that becomes readable when `pid` has exited, or -1 where the
-// kernel has no pidfd (before Linux 5.3).
-int OpenExitHandle(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-#else
-  (void)pid;
-  return -1;
-#endif
-}
-
-// Replays the worker's stream until the worker has exited (or the running
-// step ran out of time and was killed), then whatever it left in the pipe.
-// The worker's exit, not the end of the stream, ends the watch: a process a
-// step started in the background may hold the pipe open for much longer.
-// The one exception is an end of the stream after the worker's final report:
-// the worker closes its ends once it has said everything, and what is left
-// of its exit (unmapping its plugins) need not hold up the answer.
-//
-// The supervisor reads the stream at most once per kReadEvery. Waking the
-// other process for each report cost more than a fast step's own work (1,000
-// steps: a fifth more wall time than the same SQL run in one process, most of
-// it system time); read in batches they cost almost nothing. A report after a
-// quiet spell is read at once; the ones that follow it close behind wait at
-// most kReadEvery, in the kernel's pipe: a worker that dies leaves them all
-// behind. Without a pidfd to sleep on the worker's exit, the supervisor wakes
-// for each report as before.
-WatchResult Watch(pid_t worker, int stream, RelayReplayer& replayer, const SupervisorOptions& options) {
-  const std::optional<std::chrono::milliseconds>& step_timeout = options.step_timeout;
-  constexpr auto kReadEvery = std::chrono::milliseconds(10);
-  constexpr int kExitCheckMs = 100;
-  constexpr int kReadsPerRound = 16;
-  WatchResult result;
-  uint64_t clocked_starts = 0;  // the step clocked is the one started last
-  std::string pending;  // the start of a line whose end has not come yet
-  std::vector<char> buffer(size_t{64} * 1024);
-  // Whole lines are replayed straight from the buffer; only a line cut off
-  // at its end is copied, to wait for the rest.
-  auto feed = [&](const char* bytes, size_t size) {
-    std::string_view data(bytes, size);
-    for (size_t end; (end = data.find('\n')) != std::string_view::npos; data.remove_prefix(end + 1)) {
-      if (pending.empty()) {
-        replayer.Replay(data.substr(0, end));
-      } else {
-        pending.append(data.data(), end);
-        replayer.Replay(pending);
-        pending.clear();
-      }
-    }
-    pending.append(data);
-  };
+// One pipe from the worker, read without blocking.
+struct Pipe {
+  int fd;
   bool open = true;
-  // Reads what is in the pipe now, up to a bound so that a process writing
-  // without pause cannot keep the supervisor from its clock.
-  auto drain = [&]() {
-    size_t total = 0;
-    for (int reads = 0; open && reads < kReadsPerRound; ++reads) {
-      const ssize_t got = read(stream, buffer.data(), buffer.size());
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) break;  // EAGAIN: nothing more for now
-      if (got == 0) open = false;
-      feed(buffer.data(), static_cast<size_t>(got));
-      total += static_cast<size_t>(got);
+  // Reads what is there now, up to one buffer; false when nothing was.
+  template <typename OnBytes>
+  bool ReadSome(OnBytes&& on_bytes) {
+    char buffer[65536];
+    ssize_t got;
+    while ((got = read(fd, buffer, sizeof(buffer))) < 0 && errno == EINTR) {
     }
-    return total;
+    if (got == 0) open = false;
+    if (got <= 0) return false;
+    on_bytes(std::string_view(buffer, static_cast<size_t>(got)));
+    return true;
+  }
+};
+
+// Relays the worker's reports and output until it has exited, then whatever
+// it left in the pipes. The worker's exit, not the end of its pipes, ends
+// the watch: a process a step started in the background may hold the output
+// pipe open for much longer.
+WatchResult Watch(pid_t worker, Pipe& reports, Pipe& output, WatchedSignals& signals, RelayReplayer& replayer,
+                  const SupervisorOptions& options) {
+  WatchResult result;
+  relay::LineSplitter report_lines;
+  uint64_t clocked_starts = 0;
+  bool killed = false;
+  auto kill_worker = [&]() {
+    if (!killed) kill(worker, SIGKILL);
+    killed = true;
   };
-  fcntl(stream, F_SETFL, fcntl(stream, F_GETFL) | O_NONBLOCK);
-  const int exit_handle = options.read_every_report ? -1 : OpenExitHandle(worker);
-  Clock::time_point next_read = Clock::now();
-  bool exited = false;
-  while (!exited) {
-    if (replayer.running_step() && clocked_starts != replayer.starts()) {
+  auto replay_reports = [&](std::string_view bytes) {
+    report_lines.Feed(bytes, [&](std::string_view line) { replayer.Replay(line); });
+    if (clocked_starts != replayer.starts()) {
       clocked_starts = replayer.starts();
       result.step_started = Clock::now();
     }
-    int wait_ms = kExitCheckMs;
-    if (step_timeout && replayer.running_step() && !result.timed_out) {
-      const auto left = *step_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - result.step_started);
-      if (left.count() <= 0) {
-        kill(worker, SIGKILL);
+  };
+  for (bool exited = false; !exited;) {
+    int wait_ms = -1;
+    const bool in_step = replayer.phase() == WorkerPhase::kInStep;
+    if (options.step_timeout && in_step && !killed) {
+      const auto left = *options.step_timeout - (Clock::now() - result.step_started);
+      if (left <= Clock::duration::zero()) {
         result.timed_out = true;
-      }
-      wait_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, kExitCheckMs));
-    }
-    const bool reading = open && !result.timed_out;
-    const bool batching = exit_handle >= 0;
-    pollfd watched[2];
-    nfds_t count = 0;
-    if (batching) watched[count++] = pollfd{exit_handle, POLLIN, 0};
-    pollfd* stream_watch = nullptr;
-    if (reading) {
-      // Not yet due, the stream is still watched for its end (POLLHUP comes
-      // unasked), though not for its reports.
-      const auto until_read = std::chrono::ceil<std::chrono::milliseconds>(next_read - Clock::now());
-      const bool due = !batching || until_read.count() <= 0;
-      if (!due) wait_ms = std::min(wait_ms, static_cast<int>(until_read.count()));
-      stream_watch = &watched[count++];
-      *stream_watch = pollfd{stream, static_cast<short>(due ? POLLIN : 0), 0};
-    }
-    poll(watched, count, wait_ms);
-    const bool ended = stream_watch != nullptr && (stream_watch->revents & POLLHUP) != 0;
-    if (reading && (ended || Clock::now() >= next_read) && drain() > 0 && batching) next_read = Clock::now() + kReadEvery;
-    if (ended) {
-      while (open && drain() > 0) {
+        kill_worker();
+      } else {
+        wait_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
       }
     }
-    if (!open && replayer.final_status()) break;
-    if (batching) {
-      if ((watched[0].revents & POLLIN) != 0) exited = waitpid(worker, &result.wait_status, 0) == worker;
-    } else {
-      exited = waitpid(worker, &result.wait_status, reading ? WNOHANG : 0) == worker;
+    pollfd watched[3] = {{signals.fd(), POLLIN, 0}, {reports.fd, POLLIN, 0}, {output.fd, POLLIN, 0}};
+    // A closed pipe is left out (a negative descriptor is skipped).
+    if (!reports.open) watched[1].fd = -1;
+    if (!output.open) watched[2].fd = -1;
+    if (poll(watched, 3, killed ? -1 : wait_ms) < 0 && errno != EINTR) {
+      kill_worker();  // cannot watch it: end it rather than let it run unwatched
+      while (waitpid(worker, &result.wait_status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    // Reports first: output the worker printed before a report is in the
+    // report pipe ahead of it (RelayReporter drains it there), and output
+    // still in its own pipe came after the reports already written.
+    if (watched[1].revents != 0) reports.ReadSome(replay_reports);
+    if (watched[2].revents != 0) output.ReadSome([&](std::string_view bytes) { replayer.Output(bytes); });
+    if (watched[0].revents != 0) {
+      const int stop = signals.TakeStopSignal();
+      // A stop after the worker's last word changes nothing: it only exits.
+      if (stop != 0 && replayer.phase() != WorkerPhase::kFinished && !killed) {
+        result.stop_signal = stop;
+        kill_worker();
+      }
+      exited = waitpid(worker, &result.wait_status, WNOHANG) == worker;
     }
   }
-  result.reaped = exited;
-  if (exit_handle >= 0) close(exit_handle);
-  while (open && drain() > 0) {
+  // Everything it wrote before it exited is in the pipes now.
+  while (reports.open && reports.ReadSome(replay_reports)) {
   }
-  if (!pending.empty()) replayer.Replay(pending);
-  // A start read only with the worker's last reports is clocked at its
-  // reading, not left at the clock's epoch.
-  if (replayer.running_step() && clocked_starts != replayer.starts()) result.step_started = Clock::now();
+  if (report_lines.has_partial()) replayer.Replay(report_lines.TakePartial());  // refused: not closed
+  while (output.open && output.ReadSome([&](std::string_view bytes) { replayer.Output(bytes); })) {
+  }
+  replayer.EndOutputLine();
   return result;
 }
 
-// Workers that Watch left exiting. Each is collected before the next worker
-// forks, so that a process that runs many (the tests) keeps no zombies; a
-// process that runs one leaves it to the system. Not on a thread of its own:
-// a thread ending just as the next worker forks can leave the worker a lock
-// held for ever (ASan's allocator did, in the tests).
-std::mutex left_exiting_mutex;
-std::vector<pid_t> left_exiting;
-
-void LeaveExiting(pid_t worker) {
-  std::lock_guard<std::mutex> lock(left_exiting_mutex);
-  left_exiting.push_back(worker);
+// Describes how the worker ended when it did not say so itself.
+std::string DeathReason(const WatchResult& watched, const SupervisorOptions& options) {
+  if (watched.stop_signal != 0)
+    return "was stopped: the runner got " + SignalName(watched.stop_signal) + " and killed the worker";
+  if (watched.timed_out)
+    return "timed out after " + std::to_string(options.step_timeout.value_or(std::chrono::milliseconds(0)).count()) +
+           " ms and was killed";
+  if (WIFSIGNALED(watched.wait_status)) return "died with " + SignalName(WTERMSIG(watched.wait_status));
+  if (WIFEXITED(watched.wait_status))
+    return "ended the process with exit(" + std::to_string(WEXITSTATUS(watched.wait_status)) + ")";
+  return "ended unexpectedly";
 }
 
-void ReapWorkersLeftExiting() {
-  std::lock_guard<std::mutex> lock(left_exiting_mutex);
-  for (pid_t worker : left_exiting) {
-    while (waitpid(worker, nullptr, 0) < 0 && errno == EINTR) {
-    }
+// The answer, from what the worker reported and how it ended.
+Status Judge(const WatchResult& watched, const RelayReplayer& replayer, const SupervisorOptions& options,
+             Reporter& reporter, const DeathRecorder& record_death) {
+  const int wait_status = watched.wait_status;
+  const std::optional<Status>& final_status = replayer.final_status();
+  // The worker's last word stands only when its exit says the same.
+  if (final_status && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == final_status->exit_code())
+    return *final_status;
+
+  const std::string reason = DeathReason(watched, options);
+  const ErrorKind kind = watched.stop_signal != 0 ? ErrorKind::kInterrupted
+                         : watched.timed_out       ? ErrorKind::kStepTimeout
+                                                   : ErrorKind::kStepDied;
+  switch (replayer.phase()) {
+    case WorkerPhase::kFinished:
+      return Status::Error(ErrorKind::kStepDied, "the migration worker " + reason +
+                                                     " after its last report; 'status' shows what the store holds");
+    case WorkerPhase::kLoading:
+      if (kind != ErrorKind::kInterrupted)
+        return Status::Error(ErrorKind::kPluginLoad, replayer.loading_file() + ": the worker " + reason +
+                                                         " while loading this plugin; no step ran");
+      [[fallthrough]];
+    case WorkerPhase::kPreparing:
+      return Status::Error(kind, "the migration worker " + reason + " before its first step; nothing was changed");
+    case WorkerPhase::kReady:
+      return Status::Error(kind, "the migration worker " + reason + " between two steps");
+    case WorkerPhase::kInStep:
+      break;
   }
-  left_exiting.clear();
+  const PlannedStep& step = *replayer.running_step();
+  std::string message = StepName(*step.migration) + " " + reason + " during " + DirectionName(step.direction);
+  const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - watched.step_started);
+  reporter.StepFinished(step, StepOutcome{false, ran_for.count(), reason, ""});
+  const Status recorded = record_death(step, reason);
+  if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
+  return Status::Error(kind, message);
 }
 
 }  // namespace
 
 Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const SupervisorOptions& options,
                    Reporter& reporter, const DeathRecorder& record_death) {
-  ReapWorkersLeftExiting();
-  int relay[2];
-  if (pipe2(relay, O_CLOEXEC) != 0)
+  int report_pipe[2];
+  int output_pipe[2];
+  if (pipe2(report_pipe, O_CLOEXEC) != 0)
     return Status::Error(ErrorKind::kMigrationFailed, std::string("cannot create a pipe: ") + strerror(errno));
-  // Room for the reports of many fast steps between two reads (Watch); where
-  // the system allows less, the worker just waits for the next read sooner.
-  fcntl(relay[0], F_SETPIPE_SZ, 1 << 20);
-  LoadingMark loading;
+  if (pipe2(output_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    const std::string reason = strerror(errno);
+    close(report_pipe[0]);
+    close(report_pipe[1]);
+    return Status::Error(ErrorKind::kMigrationFailed, "cannot create a pipe: " + reason);
+  }
+  // Steps write their output blocking, as to any pipe; only the reading
+  // ends, shared by the worker and the supervisor, never block.
+  fcntl(output_pipe[1], F_SETFL, fcntl(output_pipe[1], F_GETFL) & ~O_NONBLOCK);
+  fcntl(report_pipe[0], F_SETFL, fcntl(report_pipe[0], F_GETFL) | O_NONBLOCK);
+  WatchedSignals signals;
+  if (signals.fd() < 0) {
+    const std::string reason = strerror(errno);
+    for (int fd : {report_pipe[0], report_pipe[1], output_pipe[0], output_pipe[1]}) close(fd);
+    return Status::Error(ErrorKind::kMigrationFailed, "cannot watch for the worker's exit: " + reason);
+  }
   std::cout.flush();
   std::fflush(nullptr);
+  const pid_t supervisor = getpid();
   const pid_t worker = fork();
-  if (worker < 0) {
-    close(relay[0]);
-    close(relay[1]);
-    return Status::Error(ErrorKind::kMigrationFailed, std::string("cannot fork a worker: ") + strerror(errno));
-  }
   if (worker == 0) {
-    close(relay[0]);
-    RunWorker(job, loading, relay[1]);
+    close(report_pipe[0]);
+    close(signals.fd());
+    RunWorker(job, supervisor, signals.previous(), report_pipe[1], output_pipe[0], output_pipe[1]);
   }
-  close(relay[1]);
-
+  close(report_pipe[1]);
+  close(output_pipe[1]);
+  if (worker < 0) {
+    const std::string reason = strerror(errno);
+    close(report_pipe[0]);
+    close(output_pipe[0]);
+    return Status::Error(ErrorKind::kMigrationFailed, "cannot fork a worker: " + reason);
+  }
   RelayReplayer replayer(catalog, reporter);
-  const WatchResult watched = Watch(worker, relay[0], replayer, options);
-  close(relay[0]);
-  if (!watched.reaped) LeaveExiting(worker);
-  const bool timed_out = watched.timed_out;
-  const int wait_status = watched.wait_status;
-  const Clock::time_point step_started = watched.step_started;
-  if (!timed_out && replayer.final_status()) return *replayer.final_status();
-
-  const std::string reason = DeathReason(wait_status, timed_out, options.step_timeout.value_or(std::chrono::milliseconds(0)));
-  const std::optional<PlannedStep>& step = replayer.running_step();
-  if (std::optional<std::string> plugin = loading.DiedLoading(); plugin && !timed_out)
-    return LoadingDied(*plugin, reason, step, step_started, reporter, record_death);
-  if (!step || step->migration == nullptr) {
-    return Status::Error(ErrorKind::kMigrationFailed, "the migration worker " + reason + " outside any step");
-  }
-  const Migration& migration = *step->migration;
-  std::string message = StepName(migration) + " " + reason + " during " + DirectionName(step->direction);
-  const auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - step_started);
-  reporter.StepFinished(*step, StepOutcome{false, ran_for.count(), reason, ""});
-  Status recorded = record_death(*step, reason);
-  if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
-  return Status::Error(timed_out ? ErrorKind::kStepTimeout : ErrorKind::kStepDied, message);
+  Pipe reports{report_pipe[0]};
+  Pipe output{output_pipe[0]};
+  const WatchResult watched = Watch(worker, reports, output, signals, replayer, options);
+  close(report_pipe[0]);
+  close(output_pipe[0]);
+  return Judge(watched, replayer, options, reporter, record_death);
 }
 
 }  // namespace lm

@@ -1,8 +1,13 @@
 // Crash isolation: a migrate runs in a forked worker process, so a step that
 // segfaults, aborts, calls exit() or hangs cannot take the runner's judgement
-// with it. The supervisor relays the worker's reports, ends a step that runs
-// past its timeout, and when the worker dies mid-step has the failure
-// recorded before returning.
+// with it, and plugin code never runs in the runner's own process.
+//
+// The supervisor relays the worker's reports (worker_relay.h) and its steps'
+// output, each on its own pipe; ends a step that runs past its timeout, or
+// the whole worker when the runner is told to stop (SIGTERM, SIGINT,
+// SIGHUP); and answers only once the worker has exited. When the worker dies
+// mid-step it has the failure recorded before returning. The worker dies
+// with the runner: if the runner is killed, the kernel kills the worker.
 #ifndef LINK_MIGRATION_RUNNER_SUPERVISOR_H
 #define LINK_MIGRATION_RUNNER_SUPERVISOR_H
 
@@ -11,27 +16,23 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
 #include "catalog/catalog.h"
-#include "run/loading_mark.h"
 #include "plan/plan.h"
 #include "run/reporter.h"
-#include "base/status.h"
+#include "run/worker_relay.h"
 
 namespace lm {
 
-// What the worker does; its reports go to the Reporter it is given, and it
-// marks in `loading` each plugin file while the file loads.
-using WorkerJob = std::function<Status(Reporter& reporter, LoadingMark& loading)>;
+// What the worker does; its reports go to the RelayReporter it is given
+// (including, before each plugin file it loads, RelayReporter::Loading).
+using WorkerJob = std::function<Status(RelayReporter& reporter)>;
 
 // Records that `step` did not finish, for `reason` ("died with SIGSEGV").
 using DeathRecorder = std::function<Status(const PlannedStep& step, const std::string& reason)>;
 
 struct SupervisorOptions {
   std::optional<std::chrono::milliseconds> step_timeout;  // none: steps may take as long as they take
-  // Wake for every report instead of reading them in batches, as the
-  // supervisor does anyway where the kernel has no pidfd (tests cover that
-  // way with it).
-  bool read_every_report = false;
 };
 
 Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const SupervisorOptions& options,

@@ -2,12 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
-
-#include "run/step_context.h"
 
 namespace lm {
 namespace {
@@ -15,11 +14,12 @@ namespace {
 // The report types (relay_format.h), one letter each.
 constexpr char kWarning = 'W';
 constexpr char kPlan = 'P';
-constexpr char kDescription = 'D';
+constexpr char kLoading = 'O';
 constexpr char kStart = 'S';
 constexpr char kLine = 'L';
 constexpr char kFinish = 'F';
 constexpr char kStatus = 'X';
+constexpr char kOutput = 'R';  // raw bytes a step printed, drained from its pipe by the worker
 
 void WriteStep(relay::MessageWriter& writer, const PlannedStep& step) {
   writer.Int(step.migration->version);
@@ -27,46 +27,57 @@ void WriteStep(relay::MessageWriter& writer, const PlannedStep& step) {
   writer.Int(step.previous_attempts);
 }
 
+bool ByVersion(const Migration& a, const Migration& b) { return a.version < b.version; }
+
 }  // namespace
 
-void RelayReporter::FlushStdio() {
+void RelayReporter::Send() {
   std::cout.flush();
   std::fflush(nullptr);
+  if (output_fd_ >= 0) {
+    // What is in the pipe now, and no more: a process a step left running
+    // may write without pause.
+    char buffer[16384];
+    std::string drained;
+    for (int reads = 0; reads < 64; ++reads) {
+      const ssize_t got = read(output_fd_, buffer, sizeof(buffer));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;  // EAGAIN: empty
+      drained.append(buffer, static_cast<size_t>(got));
+    }
+    if (!drained.empty()) {
+      relay::MessageWriter output;
+      output.Start(kOutput);
+      output.Text(drained);
+      Write(output.Finish());
+    }
+  }
+  Write(writer_.Finish());
 }
 
-void RelayReporter::Send() {
-  FlushStdio();
-  const std::string* message = &writer_.Finish();
-  if (!held_.empty()) {
-    held_ += *message;
-    message = &held_;
-  }
-  const std::string& text = *message;
+void RelayReporter::Write(const std::string& text) {
   for (size_t written = 0; written < text.size();) {
-    ssize_t n = write(fd_, text.data() + written, text.size() - written);
+    const ssize_t n = write(fd_, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the supervisor is gone; nothing left to tell
     written += static_cast<size_t>(n);
   }
-  held_.clear();
 }
 
 void RelayReporter::Warning(const std::string& message) {
-  writer_.Start(kReportMarker, kWarning);
+  writer_.Start(kWarning);
   writer_.Text(message);
   Send();
 }
 
 void RelayReporter::PlanReady(const std::string& store_name, const Plan& plan, bool dry_run) {
-  writer_.Start(kReportMarker, kPlan);
+  writer_.Start(kPlan);
   writer_.Text(store_name);
   writer_.Int(plan.current_version);
   writer_.Int(plan.final_version);
   writer_.Int(dry_run ? 1 : 0);
   writer_.Int(static_cast<int64_t>(plan.steps.size()));
-  described_in_plan_.clear();
   for (const PlannedStep& step : plan.steps) {
-    described_in_plan_.push_back(step.migration->loaded());
     WriteStep(writer_, step);
     writer_.Text(step.migration->description);
     writer_.Text(step.migration->up_note);
@@ -75,86 +86,56 @@ void RelayReporter::PlanReady(const std::string& store_name, const Plan& plan, b
   Send();
 }
 
+void RelayReporter::Loading(const std::string& file) {
+  writer_.Start(kLoading);
+  writer_.Text(file);
+  Send();
+}
+
 void RelayReporter::StepStarted(const PlannedStep& step, size_t index, size_t count) {
-  if (index >= 1 && index <= described_in_plan_.size() && !described_in_plan_[index - 1]) {
-    writer_.Start(kReportMarker, kDescription);
-    writer_.Int(step.migration->version);
-    writer_.Text(step.migration->description);
-    writer_.Text(step.migration->up_note);
-    writer_.Text(step.migration->down_note);
-    held_ += writer_.Finish();  // goes out with the start
-  }
-  writer_.Start(kReportMarker, kStart);
+  writer_.Start(kStart);
   WriteStep(writer_, step);
   writer_.Int(static_cast<int64_t>(index));
   writer_.Int(static_cast<int64_t>(count));
-  started_index_ = index;
-  started_count_ = count;
   Send();
 }
 
 void RelayReporter::StepLine(LineKind kind, const std::string& line) {
-  writer_.Start(kReportMarker, kLine);
+  writer_.Start(kLine);
   writer_.Int(static_cast<int64_t>(kind));
   writer_.Text(line);
   Send();
 }
 
 void RelayReporter::StepFinished(const PlannedStep& step, const StepOutcome& outcome) {
-  writer_.Start(kReportMarker, kFinish);
+  writer_.Start(kFinish);
   WriteStep(writer_, step);
   writer_.Int(outcome.ok ? 1 : 0);
   writer_.Int(outcome.duration_ms);
   writer_.Text(outcome.error);
   writer_.Text(outcome.changelog_path);
-  if (outcome.ok && started_index_ < started_count_ && held_.empty()) {
-    FlushStdio();  // what was printed before the report still goes ahead of it
-    held_ = writer_.Finish();
-    return;
-  }
   Send();
 }
 
 void RelayReporter::Finished(const Status& status) {
-  writer_.Start(kReportMarker, kStatus);
+  writer_.Start(kStatus);
   writer_.Int(status.exit_code());
   writer_.Text(status.message());
   Send();
 }
 
-// A marker may follow a partial line the step printed without a newline:
-// the text before it is still the step's output.
-void RelayReplayer::Replay(std::string_view line) {
-  static constexpr char kMarkers[] = {kReportMarker, kLogLineMarker};
-  const size_t marker = line.find_first_of(std::string_view(kMarkers, sizeof(kMarkers)));
-  if (marker == std::string_view::npos) {
-    reporter_.StepLine(LineKind::kOutput, std::string(line));
-    return;
-  }
-  if (marker > 0) reporter_.StepLine(LineKind::kOutput, std::string(line.substr(0, marker)));
-  if (line[marker] == kReportMarker) {
-    ReplayReport(line.substr(marker + 1));
-    return;
-  }
-  static constexpr LineKind kByLevel[] = {LineKind::kDebug, LineKind::kInfo, LineKind::kWarning, LineKind::kError};
-  const int level = marker + 1 < line.size() ? line[marker + 1] - '0' : -1;
-  if (level >= 0 && level <= 3) {
-    reporter_.StepLine(kByLevel[level], std::string(line.substr(marker + 2)));
-  } else {
-    reporter_.StepLine(LineKind::kOutput, std::string(line.substr(marker + 1)));
-  }
-}
-
-bool RelayReplayer::ReadStep(relay::MessageReader& message, PlannedStep* step, int64_t* version_read) const {
+bool RelayReplayer::ReadStep(relay::MessageReader& message, PlannedStep* step) const {
   int64_t version = 0, direction = 0, attempts = 0;
   if (!message.Int(&version) || !message.Int(&direction) || !message.Int(&attempts)) return false;
   if (direction != 0 && direction != 1) return false;
   if (attempts < INT32_MIN || attempts > INT32_MAX) return false;
-  auto described = described_.find(version);
-  step->migration = described != described_.end() ? &described->second : catalog_.Find(version);
+  Migration key;
+  key.version = version;
+  auto described = std::lower_bound(described_.begin(), described_.end(), key, ByVersion);
+  if (described == described_.end() || described->version != version) return false;
+  step->migration = &*described;
   step->direction = direction == 0 ? Direction::kUp : Direction::kDown;
   step->previous_attempts = static_cast<int32_t>(attempts);
-  if (version_read != nullptr) *version_read = version;
   return true;
 }
 
@@ -163,69 +144,83 @@ bool RelayReplayer::ReadStep(relay::MessageReader& message, PlannedStep* step, i
 void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
   // The worker sends one plan, before any step; another would also free
   // the texts a running step's report points into.
-  if (planned_) return;
+  if (phase_ != WorkerPhase::kPreparing && phase_ != WorkerPhase::kLoading) return;
   std::string store;
   int64_t current = 0, final_version = 0, dry = 0, count = 0;
   if (!message.Text(&store) || !message.Int(&current) || !message.Int(&final_version) || !message.Int(&dry) ||
-      !message.Int(&count) || count < 0) {
+      !message.Int(&count) || count < 0 || static_cast<size_t>(count) > catalog_.migrations().size()) {
     return;
   }
+  struct Entry {
+    int64_t version, direction, attempts;
+  };
+  std::vector<Entry> entries;
+  std::vector<Migration> described;
+  entries.reserve(static_cast<size_t>(count));
+  described.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    Entry entry{};
+    Migration copy;
+    if (!message.Int(&entry.version) || !message.Int(&entry.direction) || !message.Int(&entry.attempts) ||
+        !message.Text(&copy.description) || !message.Text(&copy.up_note) || !message.Text(&copy.down_note)) {
+      return;
+    }
+    // The worker plans from a copy of this catalog: a version it does not
+    // hold is a broken report.
+    const Migration* known = catalog_.Find(entry.version);
+    if (known == nullptr || entry.direction < 0 || entry.direction > 1 || entry.attempts < INT32_MIN ||
+        entry.attempts > INT32_MAX)
+      return;
+    copy.version = known->version;
+    copy.name = known->name;
+    copy.checksum = known->checksum;
+    copy.flags = known->flags;
+    copy.has_down = known->has_down;
+    copy.file = known->file;
+    entries.push_back(entry);
+    described.push_back(std::move(copy));
+  }
+  if (!message.Done()) return;
+  std::sort(described.begin(), described.end(), ByVersion);
+  if (std::adjacent_find(described.begin(), described.end(), [](const Migration& a, const Migration& b) {
+        return a.version == b.version;
+      }) != described.end())
+    return;
+  described_ = std::move(described);
   Plan plan;
   plan.current_version = current;
   plan.final_version = final_version;
-  std::map<int64_t, Migration> described;
-  std::string description, up_note, down_note;
-  for (int64_t i = 0; i < count; ++i) {
+  plan.steps.reserve(entries.size());
+  for (const Entry& entry : entries) {
+    Migration key;
+    key.version = entry.version;
     PlannedStep step;
-    int64_t version = 0;
-    if (!ReadStep(message, &step, &version) || !message.Text(&description) || !message.Text(&up_note) ||
-        !message.Text(&down_note)) {
-      return;
-    }
-    // The worker plans from a copy of this catalog; a version it does not
-    // hold comes from a step's output that only looks like a report, and a
-    // reporter could not name it.
-    const Migration* known = catalog_.Find(version);
-    if (known == nullptr) return;
-    if (known->description != description || known->up_note != up_note || known->down_note != down_note) {
-      Migration copy = *known;
-      copy.description = description;
-      copy.up_note = up_note;
-      copy.down_note = down_note;
-      step.migration = &(described[copy.version] = std::move(copy));
-    } else {
-      step.migration = known;
-    }
+    step.migration = &*std::lower_bound(described_.begin(), described_.end(), key, ByVersion);
+    step.direction = entry.direction == 0 ? Direction::kUp : Direction::kDown;
+    step.previous_attempts = static_cast<int32_t>(entry.attempts);
     plan.steps.push_back(step);
   }
-  if (!message.Done()) return;
-  described_ = std::move(described);  // node-based: the steps' pointers stay valid
   plan_ = std::move(plan);
-  planned_ = true;
+  phase_ = WorkerPhase::kReady;
   reporter_.PlanReady(store, plan_, dry != 0);
 }
 
-void RelayReplayer::ReplayDescription(relay::MessageReader& message) {
-  int64_t version = 0;
-  std::string description, up_note, down_note;
-  if (!planned_ || !message.Int(&version) || !message.Text(&description) || !message.Text(&up_note) ||
-      !message.Text(&down_note) || !message.Done()) {
-    return;
-  }
-  auto described = described_.find(version);
-  if (described == described_.end()) {
-    const Migration* known = catalog_.Find(version);
-    if (known == nullptr) return;
-    described = described_.emplace(version, *known).first;
-  }
-  // Assigned in place: reports already made may point at this migration.
-  described->second.description = std::move(description);
-  described->second.up_note = std::move(up_note);
-  described->second.down_note = std::move(down_note);
+void RelayReplayer::Output(std::string_view bytes) {
+  output_.Feed(bytes, [&](std::string_view line) { reporter_.StepLine(LineKind::kOutput, std::string(line)); });
 }
 
-void RelayReplayer::ReplayReport(std::string_view payload) {
-  relay::MessageReader message(payload);
+void RelayReplayer::EndOutputLine() {
+  if (output_.has_partial()) reporter_.StepLine(LineKind::kOutput, output_.TakePartial());
+}
+
+void RelayReplayer::Replay(std::string_view line) {
+  relay::MessageReader message(line);
+  if (message.type() == kOutput) {
+    if (message.Text(&text_) && message.Done()) Output(text_);
+    return;
+  }
+  EndOutputLine();
+  if (phase_ == WorkerPhase::kFinished) return;  // nothing follows the last word
   switch (message.type()) {
     case kWarning:
       if (message.Text(&text_) && message.Done()) reporter_.Warning(text_);
@@ -233,16 +228,20 @@ void RelayReplayer::ReplayReport(std::string_view payload) {
     case kPlan:
       ReplayPlan(message);
       return;
-    case kDescription:
-      ReplayDescription(message);
+    case kLoading:
+      if (phase_ != WorkerPhase::kPreparing && phase_ != WorkerPhase::kLoading) return;
+      if (!message.Text(&text_) || !message.Done()) return;
+      loading_file_ = text_;
+      phase_ = WorkerPhase::kLoading;
       return;
     case kStart: {
       PlannedStep step;
       int64_t index = 0, count = 0;
+      if (phase_ != WorkerPhase::kReady) return;
       if (!ReadStep(message, &step) || !message.Int(&index) || !message.Int(&count) || !message.Done()) return;
       running_ = step;
+      phase_ = WorkerPhase::kInStep;
       ++starts_;
-      if (running_->migration == nullptr) return;
       reporter_.StepStarted(*running_, static_cast<size_t>(index), static_cast<size_t>(count));
       return;
     }
@@ -257,13 +256,15 @@ void RelayReplayer::ReplayReport(std::string_view payload) {
       PlannedStep step;
       int64_t ok = 0;
       StepOutcome outcome;
+      if (phase_ != WorkerPhase::kInStep) return;
       if (!ReadStep(message, &step) || !message.Int(&ok) || !message.Int(&outcome.duration_ms) ||
           !message.Text(&outcome.error) || !message.Text(&outcome.changelog_path) || !message.Done()) {
         return;
       }
       outcome.ok = ok != 0;
       running_.reset();
-      if (step.migration != nullptr) reporter_.StepFinished(step, outcome);
+      phase_ = WorkerPhase::kReady;
+      reporter_.StepFinished(step, outcome);
       return;
     }
     case kStatus: {
@@ -271,6 +272,7 @@ void RelayReplayer::ReplayReport(std::string_view payload) {
       if (!message.Int(&code) || !message.Text(&text_) || !message.Done()) return;
       if (code < 0 || code > INT32_MAX) return;
       final_ = code == 0 ? Status::Ok() : Status::Error(static_cast<ErrorKind>(code), text_);
+      phase_ = WorkerPhase::kFinished;
       return;
     }
     default:

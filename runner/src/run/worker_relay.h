@@ -1,91 +1,105 @@
-// Carries a worker process's reports to its supervisor. The worker's stdout
-// and stderr are one pipe to the supervisor: steps print into it, host->log
-// writes marked lines into it, and every Reporter call becomes a marked JSON
-// line in it (relay_format.h). The supervisor replays the stream into the
-// real Reporter and learns which step is running.
+// Carries a worker process's reports to its supervisor, on a pipe of their
+// own. A step's stdout and stderr go to another pipe, read as plain output:
+// nothing a step prints can be taken for a report. Every Reporter call, each
+// line a step logs through host->log, and the plugin file being loaded
+// become one report line each (relay_format.h), written when they happen.
+// The supervisor replays them into the real Reporter and learns from them
+// what the worker is doing, to say what it was doing if it dies.
 #ifndef LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 #define LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "catalog/catalog.h"
-#include "run/relay_format.h"
-#include "run/reporter.h"
 #include "base/status.h"
+#include "catalog/catalog.h"
+#include "base/relay_format.h"
+#include "run/reporter.h"
 
 namespace lm {
 
 // Worker side.
 class RelayReporter : public Reporter {
  public:
-  explicit RelayReporter(int fd) : fd_(fd) {}  // fd: the pipe, normally STDOUT_FILENO
+  // report_fd: the report pipe's write end. output_fd: the read end of the
+  // pipe the steps' stdout and stderr go to (-1: none), which the worker
+  // empties into the report stream before each report, so that whatever a
+  // step printed before a report reaches the supervisor ahead of it, whoever
+  // reads it (the supervisor reads that pipe too, to show a long step's
+  // output as it comes).
+  RelayReporter(int report_fd, int output_fd) : fd_(report_fd), output_fd_(output_fd) {}
 
   void Warning(const std::string& message) override;
   void PlanReady(const std::string& store_name, const Plan& plan, bool dry_run) override;
   void StepStarted(const PlannedStep& step, size_t index, size_t count) override;
   void StepLine(LineKind kind, const std::string& line) override;
   void StepFinished(const PlannedStep& step, const StepOutcome& outcome) override;
+  // The plugin `file` starts loading: if the worker dies before the next
+  // report, its static initialisers killed it.
+  void Loading(const std::string& file);
   // The worker's last word; without it the supervisor knows the worker died.
   void Finished(const Status& status);
 
  private:
-  // Writes the message built in writer_, after a held one.
+  // Writes the report built in writer_, after what the steps left in stdio
+  // buffers (so that output printed before a report is in its pipe first).
   void Send();
-  // Writes whatever a step left in stdio buffers, which goes first.
-  static void FlushStdio();
+  void Write(const std::string& text);
   int fd_;
+  int output_fd_;
   relay::MessageWriter writer_;
-  // The report of a step that succeeded with another step to follow, held
-  // to go out in one write with that step's start: the executor starts the
-  // next step right away, so the supervisor learns nothing later that
-  // matters (and a death in between is still judged by the store's records),
-  // while a write and a wake-up of the supervisor per step are saved.
-  std::string held_;
-  // Per step of the plan: whether its plugin had loaded when the plan was
-  // sent, and so its description and notes went with it. The others go
-  // with their step's start (AheadLoader loads them meanwhile).
-  std::vector<bool> described_in_plan_;
-  size_t started_index_ = 0;  // of the step started last
-  size_t started_count_ = 0;
 };
 
-// Supervisor side: replays one line; keeps track of the step in progress and
-// of the worker's final status.
+// What the worker was doing when its reports stopped.
+enum class WorkerPhase {
+  kPreparing,  // opening the store, taking the lock, planning
+  kLoading,    // loading a plugin file (loading_file())
+  kReady,      // plan sent; between steps
+  kInStep,     // running_step()
+  kFinished,   // final_status()
+};
+
+// Supervisor side: replays one report line; keeps track of the worker's
+// phase and of its final status.
 class RelayReplayer {
  public:
   RelayReplayer(const Catalog& catalog, Reporter& reporter) : catalog_(catalog), reporter_(reporter) {}
 
-  // One line of the stream, without its newline.
+  // One line of the report pipe, without its newline. A malformed report is
+  // dropped: the worker's exit still decides.
   void Replay(std::string_view line);
+  // A step's output, printed outside any report: whole lines go to the
+  // reporter, the rest waits for its end. Output the worker relayed inside
+  // the report stream comes here too.
+  void Output(std::string_view bytes);
+  // Ends a line of output left without its newline (before a report, and at
+  // the end).
+  void EndOutputLine();
 
+  WorkerPhase phase() const { return phase_; }
+  const std::string& loading_file() const { return loading_file_; }
   const std::optional<PlannedStep>& running_step() const { return running_; }
   // How many steps have started so far.
   uint64_t starts() const { return starts_; }
   const std::optional<Status>& final_status() const { return final_; }
 
  private:
-  // A malformed report is dropped; the worker's exit status still decides.
-  void ReplayReport(std::string_view payload);
   void ReplayPlan(relay::MessageReader& message);
-  // A step's description and notes, sent when its plugin loaded after the plan.
-  void ReplayDescription(relay::MessageReader& message);
-  // Reads a step's version (also into version_read, unless NULL), direction
-  // and attempts; false if malformed.
-  bool ReadStep(relay::MessageReader& message, PlannedStep* step, int64_t* version_read = nullptr) const;
+  // Reads a step's version, direction and attempts; false if malformed or
+  // not a version of the plan.
+  bool ReadStep(relay::MessageReader& message, PlannedStep* step) const;
 
   const Catalog& catalog_;
   Reporter& reporter_;
   // The supervisor never loads plugins: the worker sends the texts it read
-  // from them, kept here in copies of the catalog's entries (only where they
-  // differ from the catalog's).
-  std::map<int64_t, Migration> described_;
+  // from them with the plan, kept here in copies of the catalog's entries.
+  std::vector<Migration> described_;
   std::string text_;  // a field being read, its buffer reused
-  Plan plan_;  // owns the steps handed to reporter_
-  bool planned_ = false;  // plan_ came from the worker's one plan report
+  relay::LineSplitter output_;
+  Plan plan_;         // owns the steps handed to reporter_
+  WorkerPhase phase_ = WorkerPhase::kPreparing;
+  std::string loading_file_;
   std::optional<PlannedStep> running_;
   uint64_t starts_ = 0;
   std::optional<Status> final_;

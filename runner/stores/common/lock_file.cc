@@ -39,7 +39,8 @@ class FdCloser {
 
 }  // namespace
 
-LockFile::~LockFile() { Unlock(); }
+// A destructor has no one to tell; the lock goes with the descriptor anyway.
+LockFile::~LockFile() { (void)Unlock(); }
 
 Status LockFile::Lock(const Owner& owner, int64_t timeout_ms) {
   if (held()) return Status::Ok();
