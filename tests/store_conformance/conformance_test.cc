@@ -40,7 +40,7 @@ class StoreConformance : public testing::Test {
   } while (0)
 
 TEST_F(StoreConformance, DescriptorMatchesItsCapabilities) {
-  EXPECT_GE(api_->struct_size, sizeof(lm_store_api));
+  EXPECT_GE(api_->struct_size, kFirstStoreApiSize);
   EXPECT_EQ(api_->abi_version, LM_ABI_VERSION);
   ASSERT_NE(api_->name, nullptr);
   EXPECT_STRNE(api_->name, "");
@@ -58,6 +58,9 @@ TEST_F(StoreConformance, DescriptorMatchesItsCapabilities) {
   EXPECT_EQ(Has(LM_STORE_CAP_LOCKING), api_->lock != nullptr);
   EXPECT_EQ(Has(LM_STORE_CAP_LOCKING), api_->unlock != nullptr);
   EXPECT_EQ(Has(LM_STORE_CAP_NATIVE_HANDLE), api_->native_handle != nullptr);
+  if (HasInTransaction(*api_)) {
+    EXPECT_EQ(Has(LM_STORE_CAP_TRANSACTIONS), api_->in_transaction != nullptr);
+  }
 }
 
 TEST_F(StoreConformance, OpensAndCloses) {
@@ -321,6 +324,26 @@ TEST_F(StoreConformance, CommitKeepsPutsDeletesAndEvents) {
     ASSERT_EQ(reopened.ListEvents(&events), LM_OK) << reopened.message();
     EXPECT_EQ(events, std::vector<EventData>{FullEvent(2, LM_EVENT_APPLY)});
   }
+}
+
+// The runner asks after a failed commit: 0 then means nothing of the
+// transaction stayed, so a store must never say 0 while one is open.
+TEST_F(StoreConformance, InTransactionFollowsBeginCommitAndRollback) {
+  REQUIRE_CAPABILITY(LM_STORE_CAP_TRANSACTIONS);
+  if (!HasInTransaction(*api_)) GTEST_SKIP() << "the store was built before lm_store_api had in_transaction";
+  StoreClient store = Client();
+  ASSERT_EQ(store.Open(), LM_OK) << store.message();
+  EXPECT_EQ(store.InTransaction(), 0) << "before begin";
+  ASSERT_EQ(store.Begin(), LM_OK) << store.message();
+  EXPECT_EQ(store.InTransaction(), 1) << "after begin";
+  ASSERT_EQ(store.Put(FullRecord(1)), LM_OK) << store.message();
+  EXPECT_EQ(store.InTransaction(), 1) << "after a put inside the transaction";
+  ASSERT_EQ(store.Commit(), LM_OK) << store.message();
+  EXPECT_EQ(store.InTransaction(), 0) << "after commit";
+  ASSERT_EQ(store.Begin(), LM_OK) << store.message();
+  EXPECT_EQ(store.InTransaction(), 1) << "after the second begin";
+  ASSERT_EQ(store.Rollback(), LM_OK) << store.message();
+  EXPECT_EQ(store.InTransaction(), 0) << "after rollback";
 }
 
 TEST_F(StoreConformance, CloseWithoutCommitKeepsNothing) {

@@ -1,5 +1,6 @@
 #include "store_harness.h"
 
+#include <link_migration/store_record.hpp>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <poll.h>
@@ -24,9 +25,6 @@ namespace {
 // Bound on every wait for a child process, so a broken store fails the test
 // instead of hanging it.
 constexpr int kChildTimeoutMs = 20000;
-
-const char* CStr(const Text& text) { return text ? text->c_str() : nullptr; }
-Text Copy(const char* text) { return text ? Text(text) : Text(); }
 
 void WriteString(int fd, const std::string& text) {
   const char* data = text.data();
@@ -88,9 +86,9 @@ const lm_store_api* LoadStore(const std::string& path, std::string* error) {
         path + ": abi_version " + std::to_string(api->abi_version) + ", expected " + std::to_string(LM_ABI_VERSION);
     return nullptr;
   }
-  if (api->struct_size < sizeof(lm_store_api)) {
+  if (api->struct_size < kFirstStoreApiSize) {
     *error = path + ": lm_store_api.struct_size " + std::to_string(api->struct_size) + " is smaller than the " +
-             std::to_string(sizeof(lm_store_api)) + " bytes of ABI version 1";
+             std::to_string(kFirstStoreApiSize) + " bytes of ABI version 1";
     return nullptr;
   }
   loaded[path] = api;
@@ -110,67 +108,23 @@ std::string ExpandOptions(std::string_view options_template, const std::string& 
   return result;
 }
 
-RecordData RecordData::From(const lm_record& r) {
-  RecordData d;
-  d.version = r.version;
-  d.state = r.state;
-  d.name = Copy(r.name);
-  d.checksum = Copy(r.checksum);
-  d.applied_at = Copy(r.applied_at);
-  d.duration_ms = r.duration_ms;
-  d.applied_by = Copy(r.applied_by);
-  d.runner_version = Copy(r.runner_version);
-  d.error = Copy(r.error);
-  d.changelog_path = Copy(r.changelog_path);
-  d.attempts = r.attempts;
-  d.run_id = Copy(r.run_id);
-  return d;
+// A struct too small to hold its version comes back as a default RecordData
+// (version 0, which no test puts); List refuses it outright.
+RecordData RecordData::From(const lm_record& record) {
+  RecordData copy;
+  if (!link_migration::store::from_c(record, &copy)) return RecordData();
+  return copy;
 }
 
-lm_record RecordData::ToC() const {
-  lm_record r = {};
-  r.struct_size = sizeof(r);
-  r.state = state;
-  r.version = version;
-  r.name = CStr(name);
-  r.checksum = CStr(checksum);
-  r.applied_at = CStr(applied_at);
-  r.duration_ms = duration_ms;
-  r.applied_by = CStr(applied_by);
-  r.runner_version = CStr(runner_version);
-  r.error = CStr(error);
-  r.changelog_path = CStr(changelog_path);
-  r.attempts = attempts;
-  r.run_id = CStr(run_id);
-  return r;
+lm_record RecordData::ToC() const { return link_migration::store::record_to_c(*this); }
+
+EventData EventData::From(const lm_event& event) {
+  EventData copy;
+  if (!link_migration::store::from_c(event, &copy)) return EventData();
+  return copy;
 }
 
-EventData EventData::From(const lm_event& e) {
-  EventData d;
-  d.version = e.version;
-  d.kind = Copy(e.kind);
-  d.name = Copy(e.name);
-  d.at = Copy(e.at);
-  d.by = Copy(e.by);
-  d.duration_ms = e.duration_ms;
-  d.detail = Copy(e.detail);
-  d.run_id = Copy(e.run_id);
-  return d;
-}
-
-lm_event EventData::ToC() const {
-  lm_event e = {};
-  e.struct_size = sizeof(e);
-  e.version = version;
-  e.kind = CStr(kind);
-  e.name = CStr(name);
-  e.at = CStr(at);
-  e.by = CStr(by);
-  e.duration_ms = duration_ms;
-  e.detail = CStr(detail);
-  e.run_id = CStr(run_id);
-  return e;
-}
+lm_event EventData::ToC() const { return link_migration::store::event_to_c(*this); }
 
 RecordData FullRecord(int64_t version) {
   std::string v = std::to_string(version);
@@ -258,9 +212,12 @@ lm_result StoreClient::Delete(int64_t version) { return Done(api_->delete_record
 
 lm_result StoreClient::List(std::vector<RecordData>* records) {
   records->clear();
+  // A record too small to hold its version stops the listing: the store
+  // then fails the call, and so the test.
   auto visit = [](void* user, const lm_record* record) -> lm_result {
-    static_cast<std::vector<RecordData>*>(user)->push_back(RecordData::From(*record));
-    return LM_OK;
+    return link_migration::store::from_c(*record, &static_cast<std::vector<RecordData>*>(user)->emplace_back())
+               ? LM_OK
+               : LM_ERROR;
   };
   return Done(api_->list_records(store_, visit, records, &error_));
 }
@@ -273,8 +230,9 @@ lm_result StoreClient::Append(const EventData& event) {
 lm_result StoreClient::ListEvents(std::vector<EventData>* events) {
   events->clear();
   auto visit = [](void* user, const lm_event* event) -> lm_result {
-    static_cast<std::vector<EventData>*>(user)->push_back(EventData::From(*event));
-    return LM_OK;
+    return link_migration::store::from_c(*event, &static_cast<std::vector<EventData>*>(user)->emplace_back())
+               ? LM_OK
+               : LM_ERROR;
   };
   return Done(api_->list_events(store_, visit, events, &error_));
 }
@@ -284,6 +242,7 @@ lm_result StoreClient::Commit() { return Done(api_->commit(store_, &error_)); }
 lm_result StoreClient::Rollback() { return Done(api_->rollback(store_, &error_)); }
 lm_result StoreClient::Lock(int64_t timeout_ms) { return Done(api_->lock(store_, timeout_ms, &error_)); }
 lm_result StoreClient::Unlock() { return Done(api_->unlock(store_, &error_)); }
+int32_t StoreClient::InTransaction() { return api_->in_transaction(store_); }
 void* StoreClient::NativeHandle(const char* kind) { return api_->native_handle(store_, kind); }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <link_migration/store.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,16 @@
 #include "support/temp_dir.h"
 
 namespace lm::store_test {
+
+// The size of lm_store_api as ABI 1 first shipped it (through
+// native_handle); fields after it were appended since, and a store built
+// before them is still a store.
+constexpr size_t kFirstStoreApiSize = offsetof(lm_store_api, native_handle) + sizeof(lm_store_api::native_handle);
+
+// True when `api`, of its own struct_size, holds in_transaction.
+inline bool HasInTransaction(const lm_store_api& api) {
+  return api.struct_size >= offsetof(lm_store_api, in_transaction) + sizeof(api.in_transaction);
+}
 
 // dlopens `path` (RTLD_NOW | RTLD_LOCAL) once, keeps it loaded until exit,
 // and returns its `link_migration_store` after checking struct_size and
@@ -93,6 +104,8 @@ class StoreClient {
   lm_result Rollback();
   lm_result Lock(int64_t timeout_ms);
   lm_result Unlock();
+  // REQUIRES: HasInTransaction(*api()) and the function is there.
+  int32_t InTransaction();
   void* NativeHandle(const char* kind);
 
   lm_store* handle() const { return store_; }

@@ -1,6 +1,7 @@
 #include "store/store_host.h"
 
 #include <link_migration/store.h>
+#include <link_migration/store_record.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -17,10 +18,6 @@ namespace fs = std::filesystem;
 constexpr uint32_t kMinApiSize = offsetof(lm_store_api, native_handle) + sizeof(lm_store_api::native_handle);
 
 std::string Text(const char* text) { return text ? text : ""; }
-void AssignText(std::string* into, const char* text) {
-  if (text != nullptr) into->assign(text);
-}
-const char* OrNull(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
 
 ErrorKind KindOf(lm_result code) {
   switch (code) {
@@ -58,20 +55,7 @@ class AbiStore : public VersionStore {
   }
 
   Status PutRecord(const Record& record) override {
-    lm_record raw{};
-    raw.struct_size = sizeof(raw);
-    raw.state = static_cast<int32_t>(record.state);
-    raw.version = record.version;
-    raw.name = OrNull(record.name);
-    raw.checksum = OrNull(record.checksum);
-    raw.applied_at = OrNull(record.applied_at);
-    raw.duration_ms = record.duration_ms;
-    raw.applied_by = OrNull(record.applied_by);
-    raw.runner_version = OrNull(record.runner_version);
-    raw.error = OrNull(record.error);
-    raw.changelog_path = OrNull(record.changelog_path);
-    raw.attempts = record.attempts;
-    raw.run_id = OrNull(record.run_id);
+    const lm_record raw = link_migration::store::record_to_c(record);
     return Call("record version " + std::to_string(record.version),
                 [&](lm_error* err) { return api_->put_record(handle_, &raw, err); });
   }
@@ -83,16 +67,7 @@ class AbiStore : public VersionStore {
 
   Status AppendEvent(const Event& event) override {
     if (!capabilities().history) return Status::Ok();
-    lm_event raw{};
-    raw.struct_size = sizeof(raw);
-    raw.version = event.version;
-    raw.kind = event.kind.c_str();
-    raw.name = OrNull(event.name);
-    raw.at = OrNull(event.at);
-    raw.by = OrNull(event.by);
-    raw.duration_ms = event.duration_ms;
-    raw.detail = OrNull(event.detail);
-    raw.run_id = OrNull(event.run_id);
+    const lm_event raw = link_migration::store::event_to_c(event);
     return Call("append to the history",
                 [&](lm_error* err) { return api_->append_event(handle_, &raw, err); });
   }
@@ -108,6 +83,20 @@ class AbiStore : public VersionStore {
   Status Begin() override { return Call("begin a transaction", [&](lm_error* e) { return api_->begin(handle_, e); }); }
   Status Commit() override { return Call("commit", [&](lm_error* e) { return api_->commit(handle_, e); }); }
   Status Rollback() override { return Call("roll back", [&](lm_error* e) { return api_->rollback(handle_, e); }); }
+
+  std::optional<bool> TransactionOpen() override {
+    const bool has_in_transaction =
+        api_->struct_size >= offsetof(lm_store_api, in_transaction) + sizeof(api_->in_transaction);
+    if (!has_in_transaction || api_->in_transaction == nullptr) return std::nullopt;
+    switch (api_->in_transaction(handle_)) {
+      case 0:
+        return false;
+      case 1:
+        return true;
+      default:
+        return std::nullopt;
+    }
+  }
 
   Status Lock(std::chrono::milliseconds timeout) override {
     return Call("lock", [&](lm_error* e) { return api_->lock(handle_, timeout.count(), e); });
@@ -132,28 +121,20 @@ class AbiStore : public VersionStore {
 
   // Built in place: status reads every record, and a temporary per field
   // and a Record moved into the vector cost more than the store's query.
+  // A struct too small to hold a version stops the listing, which then
+  // fails naming the visitor.
   static lm_result VisitRecord(void* user, const lm_record* raw) {
-    Record& record = static_cast<std::vector<Record>*>(user)->emplace_back();
-    record.version = raw->version;
-    record.state = static_cast<VersionState>(raw->state);
-    AssignText(&record.name, raw->name);
-    AssignText(&record.checksum, raw->checksum);
-    AssignText(&record.applied_at, raw->applied_at);
-    record.duration_ms = raw->duration_ms;
-    AssignText(&record.applied_by, raw->applied_by);
-    AssignText(&record.runner_version, raw->runner_version);
-    AssignText(&record.error, raw->error);
-    AssignText(&record.changelog_path, raw->changelog_path);
-    record.attempts = raw->attempts;
-    if (raw->struct_size >= offsetof(lm_record, run_id) + sizeof(raw->run_id)) AssignText(&record.run_id, raw->run_id);
-    return LM_OK;
+    auto* records = static_cast<std::vector<Record>*>(user);
+    if (link_migration::store::from_c(*raw, &records->emplace_back())) return LM_OK;
+    records->pop_back();
+    return LM_ERROR;
   }
 
   static lm_result VisitEvent(void* user, const lm_event* raw) {
     auto* events = static_cast<std::vector<Event>*>(user);
-    events->push_back(Event{raw->version, Text(raw->kind), Text(raw->name), Text(raw->at), Text(raw->by),
-                            raw->duration_ms, Text(raw->detail), Text(raw->run_id)});
-    return LM_OK;
+    if (link_migration::store::from_c(*raw, &events->emplace_back())) return LM_OK;
+    events->pop_back();
+    return LM_ERROR;
   }
 
   const lm_store_api* api_;
@@ -215,6 +196,7 @@ class MinimalStore : public VersionStore {
   Status Begin() override { return Unsupported("transactions"); }
   Status Commit() override { return Unsupported("transactions"); }
   Status Rollback() override { return Unsupported("transactions"); }
+  std::optional<bool> TransactionOpen() override { return std::nullopt; }
   Status Lock(std::chrono::milliseconds) override { return Unsupported("locking"); }
   Status Unlock() override { return Unsupported("locking"); }
   void* NativeHandle(const char*) override { return nullptr; }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,11 @@ class VersionStore {
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
+  // Whether the transaction begun by Begin is still open; nullopt when the
+  // store cannot tell (it says so, or was built before lm_store_api had
+  // in_transaction). A caller that gets nullopt can only try Rollback and
+  // believe its success, as runners did before.
+  virtual std::optional<bool> TransactionOpen() = 0;
 
   // Negative timeout: wait forever.
   virtual Status Lock(std::chrono::milliseconds timeout) = 0;

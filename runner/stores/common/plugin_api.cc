@@ -1,5 +1,7 @@
 #include "common/plugin_api.h"
 
+#include <link_migration/store_record.hpp>
+
 #include <cstddef>
 #include <cstdio>
 #include <exception>
@@ -126,7 +128,7 @@ lm_result ListEvents(lm_store* store, lm_event_visitor visit, void* user, lm_err
     LM_STORES_RETURN_IF_ERROR(CheckStore(store));
     if (visit == nullptr) return Status::Error("list_events: visitor is NULL");
     return store->impl->ListEvents([&](const Event& event) -> Status {
-      lm_event view = EventToC(event);
+      lm_event view = link_migration::store::event_to_c(event);
       lm_result code = visit(user, &view);
       return code == LM_OK ? Status::Ok() : StoppedBy("event", code);
     });
@@ -152,6 +154,16 @@ lm_result Rollback(lm_store* store, lm_error* err) {
     LM_STORES_RETURN_IF_ERROR(CheckStore(store));
     return store->impl->Rollback();
   });
+}
+
+int32_t InTransaction(lm_store* store) {
+  // No lm_error to report through: a failure to tell is "cannot tell".
+  try {
+    if (store == nullptr || !store->impl) return -1;
+    return store->impl->InTransaction();
+  } catch (...) {
+    return -1;
+  }
 }
 
 lm_result Lock(lm_store* store, int64_t timeout_ms, lm_error* err) {

@@ -33,6 +33,7 @@ lm_result ListEvents(lm_store* store, lm_event_visitor visit, void* user, lm_err
 lm_result Begin(lm_store* store, lm_error* err);
 lm_result Commit(lm_store* store, lm_error* err);
 lm_result Rollback(lm_store* store, lm_error* err);
+int32_t InTransaction(lm_store* store);
 lm_result Lock(lm_store* store, int64_t timeout_ms, lm_error* err);
 lm_result Unlock(lm_store* store, lm_error* err);
 void* NativeHandle(lm_store* store, const char* kind);
@@ -66,6 +67,7 @@ constexpr lm_store_api MakeStoreApi(const char* name, uint64_t capabilities) {
     api.begin = &internal::Begin;
     api.commit = &internal::Commit;
     api.rollback = &internal::Rollback;
+    api.in_transaction = &internal::InTransaction;
   }
   if (has(LM_STORE_CAP_LOCKING)) {
     api.lock = &internal::Lock;

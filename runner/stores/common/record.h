@@ -1,5 +1,5 @@
-// Owned copies of lm_record and lm_event, and the conversions at the C
-// boundary. Strings are optional so that a NULL stored is a NULL returned.
+// Owned copies of lm_record and lm_event, and the checks at the C boundary.
+// Strings are optional so that a NULL stored is a NULL returned.
 #ifndef LINK_MIGRATION_STORES_COMMON_RECORD_H
 #define LINK_MIGRATION_STORES_COMMON_RECORD_H
 
@@ -51,15 +51,13 @@ bool IsValidState(int32_t state);
 const char* StateName(int32_t state);
 bool StateFromName(std::string_view name, int32_t* state);
 
-// Copy a caller's struct. Fields beyond its struct_size take their defaults;
-// a struct too small to hold its version, or a record with an unknown state,
-// is refused.
+// Copy a caller's struct (with link_migration/store_record.hpp, as the
+// runner does). Fields beyond its struct_size take their defaults; a NULL
+// struct, one too small to hold its version, or a record with an unknown
+// state, is refused. The other way, views for a visitor are
+// link_migration::store::record_to_c and event_to_c.
 Status RecordFromC(const lm_record* in, Record* out);
 Status EventFromC(const lm_event* in, Event* out);
-
-// Views for handing to a visitor; they borrow the strings of their argument.
-lm_record RecordToC(const Record& record);
-lm_event EventToC(const Event& event);
 
 }  // namespace lm::stores
 

@@ -1,5 +1,7 @@
 #include "common/store.h"
 
+#include <link_migration/store_record.hpp>
+
 namespace lm::stores {
 
 namespace {
@@ -9,7 +11,7 @@ Status NotOffered(const char* what) { return Status::Unsupported(std::string("th
 }  // namespace
 
 Status Store::ListRecordViews(const RecordViewVisitor& visit) {
-  return ListRecords([&](const Record& record) { return visit(RecordToC(record)); });
+  return ListRecords([&](const Record& record) { return visit(link_migration::store::record_to_c(record)); });
 }
 
 Status Store::AppendEvent(const Event&) { return NotOffered("history"); }
@@ -17,6 +19,7 @@ Status Store::ListEvents(const EventVisitor&) { return NotOffered("history"); }
 Status Store::Begin() { return NotOffered("transactions"); }
 Status Store::Commit() { return NotOffered("transactions"); }
 Status Store::Rollback() { return NotOffered("transactions"); }
+int32_t Store::InTransaction() { return -1; }
 Status Store::Lock(int64_t) { return NotOffered("locking"); }
 Status Store::Unlock() { return NotOffered("locking"); }
 void* Store::NativeHandle(const char*) { return nullptr; }

@@ -40,6 +40,10 @@ class Store {
   virtual Status Begin();
   virtual Status Commit();
   virtual Status Rollback();
+  // 1, 0 or -1, as lm_store_api.in_transaction. The default, -1 ("cannot
+  // tell"), is the safe answer for a store that does not know: the runner
+  // then tries a rollback and believes only its success.
+  virtual int32_t InTransaction();
 
   virtual Status Lock(int64_t timeout_ms);
   virtual Status Unlock();

@@ -372,6 +372,24 @@ void PostgresStore::RollbackQuietly() {
   transaction_ = Transaction::kRolledBack;
 }
 
+// The server's answer, as libpq last saw it: a COMMIT the server refused
+// left it idle (rolled back); a connection lost during COMMIT leaves no
+// answer, since the COMMIT may have happened.
+int32_t PostgresStore::InTransaction() {
+  if (!connection_ || connection_->get() == nullptr) return 0;
+  switch (PQtransactionStatus(connection_->get())) {
+    case PQTRANS_IDLE:
+      return 0;
+    case PQTRANS_ACTIVE:
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR:
+      return 1;
+    case PQTRANS_UNKNOWN:
+      break;
+  }
+  return -1;
+}
+
 Status PostgresStore::Lock(int64_t timeout_ms) {
   if (!lock_) return Status::Ok();  // read-only: nothing to exclude
   return redactor_.Apply(lock_->Lock(timeout_ms));

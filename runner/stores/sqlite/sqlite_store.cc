@@ -338,6 +338,14 @@ Status SqliteStore::Rollback() {
   return Exec("ROLLBACK", "cannot roll back");
 }
 
+// SQLite itself knows: outside BEGIN the connection is in autocommit mode,
+// and it returns there when it rolls back a transaction on its own (a COMMIT
+// that failed on a full disk or an I/O error).
+int32_t SqliteStore::InTransaction() {
+  if (db_ == nullptr) return 0;
+  return sqlite3_get_autocommit(db_) == 0 ? 1 : 0;
+}
+
 Status SqliteStore::Lock(int64_t timeout_ms) { return lock_.Lock(timeout_ms); }
 
 Status SqliteStore::Unlock() { return lock_.Unlock(); }

@@ -38,6 +38,7 @@ class SqliteStore : public Store {
   Status Begin() override;
   Status Commit() override;
   Status Rollback() override;
+  int32_t InTransaction() override;
   Status Lock(int64_t timeout_ms) override;
   Status Unlock() override;
   void* NativeHandle(const char* kind) override;

@@ -12,6 +12,10 @@
  *    the call unless the contract of the field says otherwise.
  *  - Functions that can fail return an lm_result and, on failure, write a
  *    one-line message into a caller-owned lm_error.
+ *  - One thread: the runner calls every plugin and store function, and loads
+ *    every plugin, from one thread of the process (the worker's or the
+ *    runner's main thread), never from two. A plugin needs no locks against
+ *    the runner; threads it starts itself are its own to synchronise.
  */
 #ifndef LINK_MIGRATION_ABI_H
 #define LINK_MIGRATION_ABI_H

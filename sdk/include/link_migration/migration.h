@@ -14,6 +14,8 @@
  *   - ctx is an opaque handle to pass back to every host service.
  * A step returns LM_OK, or another code after calling host->set_error with a
  * one-line reason. It must not throw, longjmp out, or keep ctx after returning.
+ * The plugin is loaded, and every step and host service called, on the
+ * worker's main thread (abi.h: one thread).
  *
  * Plain C authors register each migration with LM_REGISTER_MIGRATION(m) and
  * link the SDK's plugin entry (LinkMigration::plugin_entry, or

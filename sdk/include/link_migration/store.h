@@ -16,7 +16,9 @@
  *     history, checksums and locking are unavailable.
  *
  * Conventions are those of abi.h. Optional functions are NULL when the store
- * does not offer them, and the capability bits say so too.
+ * does not offer them, and the capability bits say so too. Every function of
+ * a store, from open to close, is called from one thread (the worker's or
+ * the runner's main thread), one call at a time.
  */
 #ifndef LINK_MIGRATION_STORE_H
 #define LINK_MIGRATION_STORE_H
@@ -151,6 +153,18 @@ typedef struct lm_store_api {
   /* Optional (LM_STORE_CAP_NATIVE_HANDLE): the connection of that kind
    * ("sqlite3", "libpq"), or NULL. Owned by the store. */
   void* (*native_handle)(lm_store* store, const char* kind);
+
+  /* Appended after ABI 1's first release: read it only when struct_size
+   * covers it. */
+
+  /* Optional (LM_STORE_CAP_TRANSACTIONS). Whether a transaction begun by
+   * begin is still open: 1 while it is, 0 when none is (never begun,
+   * committed, rolled back, or ended by the database itself, as SQLite ends
+   * one whose COMMIT failed on a full disk), -1 when the store cannot tell
+   * (the connection was lost during COMMIT, which may have happened). After
+   * a failed commit, 0 tells the runner that nothing of the transaction
+   * stayed, which a failed rollback cannot. */
+  int32_t (*in_transaction)(lm_store* store);
 } lm_store_api;
 
 /* The minimal contract's two functions. */
