@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/dll/shared_library.hpp>
-
 #include "config/config.h"
 #include "base/status.h"
 #include "store/version_store.h"
@@ -37,21 +35,9 @@ struct StoreOpenRequest {
 // (kind kConfig) list the folders searched.
 Status ResolveStorePlugin(const StoreOpenRequest& request, std::filesystem::path* plugin);
 
-// A store plugin found and loaded; it stays loaded until the runner exits.
-struct LoadedStorePlugin {
-  std::filesystem::path path;
-  const boost::dll::shared_library* library = nullptr;
-};
-
-// Finds the store plugin the config names and loads it.
-Status LoadStorePlugin(const StoreOpenRequest& request, LoadedStorePlugin* plugin);
-
-// Opens the store of a loaded plugin (full or minimal contract). Warnings
-// meant for the user (the minimal contract's limits) are appended.
-Status OpenLoadedStore(const StoreOpenRequest& request, const LoadedStorePlugin& plugin,
-                       std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings);
-
-// LoadStorePlugin, then OpenLoadedStore.
+// Finds the store plugin the config names, loads it (it stays loaded until
+// the process exits) and opens its store (full or minimal contract).
+// Warnings meant for the user (the minimal contract's limits) are appended.
 Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<VersionStore>* store,
                         std::vector<std::string>* warnings);
 
