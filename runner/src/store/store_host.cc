@@ -265,26 +265,16 @@ Status ResolveStorePlugin(const StoreOpenRequest& request, fs::path* plugin) {
                                                " in " + searched + ")");
 }
 
-Status LoadStorePlugin(const StoreOpenRequest& request, LoadedStorePlugin* plugin) {
-  LM_RETURN_IF_ERROR(ResolveStorePlugin(request, &plugin->path));
+Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<VersionStore>* store,
+                        std::vector<std::string>* warnings) {
+  fs::path path;
+  LM_RETURN_IF_ERROR(ResolveStorePlugin(request, &path));
   // The allow-list names migration plugins; store plugins get the permission rules.
   TrustPolicy permissions_only;
   permissions_only.check_permissions = request.config->trust.check_permissions;
   TrustChecker trust(permissions_only);
-  return LoadPluginLibrary(plugin->path, trust, &plugin->library);
-}
-
-Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<VersionStore>* store,
-                        std::vector<std::string>* warnings) {
-  LoadedStorePlugin plugin;
-  LM_RETURN_IF_ERROR(LoadStorePlugin(request, &plugin));
-  return OpenLoadedStore(request, plugin, store, warnings);
-}
-
-Status OpenLoadedStore(const StoreOpenRequest& request, const LoadedStorePlugin& plugin,
-                       std::unique_ptr<VersionStore>* store, std::vector<std::string>* warnings) {
-  const fs::path& path = plugin.path;
-  const boost::dll::shared_library* library = plugin.library;
+  const boost::dll::shared_library* library = nullptr;
+  LM_RETURN_IF_ERROR(LoadPluginLibrary(path, trust, &library));
   const Config& config = *request.config;
   const std::string dir = config.dir.string();
 
