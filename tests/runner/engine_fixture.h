@@ -1,6 +1,7 @@
 // The engine tests' fixture: a fresh folder per test holding conf.json and
-// the migration plugins the test copies in, a pinned Environment, and a
-// Reporter that records everything the engine tells the user.
+// the migration plugins the test copies in (PluginFolderTest), a pinned
+// Environment, and a Reporter that records everything the engine tells the
+// user.
 #ifndef LM_TESTS_RUNNER_ENGINE_FIXTURE_H
 #define LM_TESTS_RUNNER_ENGINE_FIXTURE_H
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "run/engine.h"
+#include "plugin_folder_test.h"
 #include "run/reporter.h"
 #include "test_plugins.h"
 
@@ -47,7 +49,10 @@ class RecordingReporter : public lm::Reporter {
   void StepStarted(const lm::PlannedStep& step, size_t, size_t) override {
     steps.push_back({step.migration->version, lm::DirectionName(step.direction), {}, std::nullopt});
   }
-  void StepLine(lm::LineKind kind, const std::string& line) override { steps.back().lines.emplace_back(kind, line); }
+  // A line printed before any step (a plugin's static initialiser) has no step to go with.
+  void StepLine(lm::LineKind kind, const std::string& line) override {
+    (steps.empty() ? lines_before_steps : steps.back().lines).emplace_back(kind, line);
+  }
   void StepFinished(const lm::PlannedStep&, const lm::StepOutcome& outcome) override { steps.back().outcome = outcome; }
 
   static std::string Heading(const lm::PlannedStep& step) {
@@ -69,6 +74,7 @@ class RecordingReporter : public lm::Reporter {
   std::vector<std::string> planned;
   bool dry_run = false;
   std::vector<RecordedStep> steps;
+  std::vector<std::pair<lm::LineKind, std::string>> lines_before_steps;
 };
 
 inline std::vector<std::string> RecordingReporter::LinesOf(int64_t version) const {
@@ -118,46 +124,14 @@ inline lm::MigrateRequest DryRun(lm::MigrateRequest request) {
   return request;
 }
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public PluginFolderTest {
  protected:
-  // Each test's plugin metadata cache is its own (never the user's), in a
-  // folder apart so tests that list the test's folder do not see it.
-  EngineTest() { setenv("LINK_MIGRATION_CACHE_DIR", (cache_ / "cache").c_str(), 1); }
-
-  fs::path ConfigFile() const { return dir_ / "conf.json"; }
-  fs::path Database() const { return dir_ / "target.db"; }
-  fs::path JsonStoreFile() const { return dir_ / "versions.json"; }
-  fs::path MigrationsDir() const { return dir_ / "migrations"; }
-
-  void AddPlugins(std::initializer_list<fs::path> plugins) {
-    for (const fs::path& plugin : plugins) CopyPlugin(plugin, MigrationsDir());
-  }
-
-  // conf.json: the migrations folder, the sqlite store on target.db (or the
-  // json-file store on versions.json), and `params`.
-  void WriteConfig(const json& config) { WriteFile(ConfigFile(), config.dump(2)); }
-  void UseSqlite(const json& params = json::object()) {
-    WriteConfig({{"migrations", "migrations"},
-                 {"store", {{"plugin", "sqlite"}, {"options", {{"database", "target.db"}}}}},
-                 {"params", params}});
-  }
-  // Stores without a connection: the ledger goes to ledger.db (params.ledger_db).
-  void UseJsonFile(json params = json::object()) {
-    params["ledger_db"] = (dir_ / "ledger.db").string();
-    WriteConfig({{"migrations", "migrations"},
-                 {"store", {{"plugin", "json-file"}, {"options", {{"path", "versions.json"}}}}},
-                 {"params", params}});
-  }
-
   // A fresh engine on conf.json, as one invocation of the CLI would make.
   lm::Status Open() {
     lm::EngineOptions options;
     options.config_file = ConfigFile();
     options.builtin_store_dir = kStoreDir;
     options.environment = &environment_;
-    // As the CLI opens it for status and migrate, so every test here goes
-    // through the early read-only look (and its fallback when it fails).
-    options.look_at_records_early = true;
     engine_.reset();
     return lm::Engine::Open(options, &engine_);
   }
@@ -195,11 +169,6 @@ class EngineTest : public ::testing::Test {
     return versions;
   }
 
-  std::set<int64_t> Ledger() const { return ReadLedger(Database()); }
-  std::set<int64_t> JsonFileLedger() const { return ReadLedger(dir_ / "ledger.db"); }
-
-  TempDir dir_;
-  TempDir cache_;
   FixedEnvironment environment_;
   std::unique_ptr<lm::Engine> engine_;
   RecordingReporter reporter_;
