@@ -45,7 +45,9 @@ TEST_F(JsonOutputTest, Current) {
 TEST_F(JsonOutputTest, Status) {
   LM_EXPECT_OK(Run({"to", "1"}));
   json status = RunJson({"status"});
-  EXPECT_EQ(Keys(status), (std::set<std::string>{"store", "current_version", "versions", "warnings", "schema_version"}));
+  EXPECT_EQ(Keys(status), (std::set<std::string>{"store", "current_version", "versions", "broken_plugins", "warnings",
+                                                 "schema_version"}));
+  EXPECT_EQ(status["broken_plugins"], json::array());
   EXPECT_EQ(status["store"], "sqlite");
   EXPECT_EQ(status["current_version"], 1);
   ASSERT_EQ(status["versions"].size(), 2u);

@@ -102,9 +102,9 @@ int PrintCurrent(Engine& engine, const Invocation&, HumanReporter&, const CliOut
 // and then names every such file and fails.
 int BrokenPluginsFailure(const std::vector<Status>& problems, const CliOutput& io) {
   if (problems.empty()) return 0;
-  return Fail(io, Status::Error(ErrorKind::kPluginLoad,
-                                std::to_string(problems.size()) + " plugin file" + (problems.size() == 1 ? "" : "s") +
-                                    " cannot be read (listed above); the versions they hold are not shown"));
+  if (problems.size() == 1) return Fail(io, problems.front());
+  return Fail(io, Status::Error(ErrorKind::kPluginLoad, std::to_string(problems.size()) +
+                                                            " problems with plugin files (listed above)"));
 }
 
 int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const CliOutput& io) {
