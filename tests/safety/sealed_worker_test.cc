@@ -67,7 +67,9 @@ TEST_P(SealedReportsTest, ForgedReportsThenSegvIsReportedAsDied) {
   EXPECT_EQ(died.size(), 1u) << "not one line about version 2 on stderr";
   for (const std::string& line : died) EXPECT_NE(line.find("SIGSEGV"), std::string::npos) << line;
   EXPECT_NE(run.out.find("[2/2] applying 2 forger"), std::string::npos);
-  EXPECT_EQ(run.out.find("FORGED-store"), std::string::npos) << "a forged plan was reported";
+  // The forged plan's bytes may show as the step's output; as a plan they
+  // would start a line of their own.
+  EXPECT_EQ(LinesWith(run.out, "Migrating ").size(), 1u) << "a forged plan was reported";
   EXPECT_EQ(run.out.find("[7/9]"), std::string::npos) << "a forged start was reported";
   EXPECT_EQ(ForgeriesBelieved(run.out + run.err), std::vector<std::string>())
       << "forged lines shown as reports, not as the step's output:\n"
@@ -104,7 +106,9 @@ TEST_P(SealedReportsTest, ForgedReportsThenReturnChangeNothing) {
   EXPECT_NE(run.out.find("[1/2] applying 1 before_the_forgery"), std::string::npos);
   EXPECT_NE(run.out.find("[2/2] applying 2 forger"), std::string::npos);
   EXPECT_NE(run.out.find("Done: " + store + " is at version 2 after 2 steps"), std::string::npos);
-  EXPECT_EQ(run.out.find("FORGED-store"), std::string::npos) << "a forged plan was reported";
+  // The forged plan's bytes may show as the step's output; as a plan they
+  // would start a line of their own.
+  EXPECT_EQ(LinesWith(run.out, "Migrating ").size(), 1u) << "a forged plan was reported";
   EXPECT_EQ(run.out.find("[7/9]"), std::string::npos) << "a forged start was reported";
   EXPECT_EQ(run.out.find("reverting"), std::string::npos) << "a forged start was reported";
   EXPECT_EQ(ForgeriesBelieved(run.out + run.err), std::vector<std::string>())
