@@ -14,6 +14,7 @@ add_library(link_migration_engine STATIC
   src/config/config.cc
   src/config/config_schema.cc
   ${LM_CONFIG_SCHEMA_CC}
+  src/catalog/descriptor_probe.cc
   src/catalog/discovery.cc
   src/plan/drift.cc
   src/run/engine.cc
@@ -23,7 +24,6 @@ add_library(link_migration_engine STATIC
   src/run/executor.cc
   src/catalog/library_file.cc
   src/run/loading_mark.cc
-  src/catalog/meta_cache.cc
   src/run/overlap_thread.cc
   src/plan/plan.cc
   src/catalog/plugin_library.cc

@@ -166,9 +166,6 @@ void BundleTest::SetUp() {
   // The tests check permissions the runner enforces: keep what they create
   // independent of the caller's umask.
   umask(022);
-  // The runners a test starts keep their plugin metadata cache in a folder
-  // of the test's own, never in the user's ~/.cache.
-  setenv("LINK_MIGRATION_CACHE_DIR", (cache_.path() / "cache").c_str(), 1);
 }
 
 fs::path BundleTest::Folder(const std::string& name) const {

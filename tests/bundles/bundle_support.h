@@ -112,7 +112,6 @@ class BundleTest : public ::testing::Test {
 
  private:
   TempDir dir_;
-  TempDir cache_;  // apart from dir_, which tests list
   int runs_ = 0;
 };
 

@@ -14,8 +14,8 @@
 #include <span>
 #include <string_view>
 
+#include "catalog/descriptor_probe.h"
 #include "catalog/library_file.h"
-#include "catalog/meta_cache.h"
 #include "base/path_text.h"
 #include "catalog/plugin_library.h"
 
@@ -102,6 +102,12 @@ Status LoadAndRead(const std::filesystem::path& file, TrustChecker& trust, std::
   return ReadDescriptors(file, library, migrations);
 }
 
+Status LoadMemberAndRead(const std::string& bytes, const std::string& name, std::vector<Migration>* migrations) {
+  const boost::dll::shared_library* library = nullptr;
+  LM_RETURN_IF_ERROR(LoadPluginFromMemory(bytes, name, &library));
+  return ReadDescriptors(name, library, migrations);
+}
+
 // A library's migrations join the catalog in version order, so that the
 // catalog is usually sorted as read: sorting the records' addresses is
 // cheaper than sorting ten thousand migrations.
@@ -147,39 +153,39 @@ class OpenFolder {
   int fd_;
 };
 
-// Plugins with lm_meta metadata are not loaded here: reading it is enough
-// to plan, validate and report. `name` is the file's name (the end of
-// `file`) in `folder`, whose metadata cache is `cache`; `cached` is scratch
-// space.
+// A file (or bundle member) without lm_meta: only loading it tells what it
+// holds, which the checking child does for all of them at once.
+struct FileToProbe {
+  std::string name;
+  size_t source = 0;                          // index of its source, to order problems
+  const std::string* member_bytes = nullptr;  // a bundle member's (in CatalogRead); null for a plugin file
+  std::vector<BundleMigration> listed;        // a member's: what the bundle's manifest says it holds
+};
+
+// What LoadCatalog gathers from the sources, then hands to the Catalog.
+struct CatalogRead {
+  std::vector<Migration> migrations;
+  std::vector<std::pair<size_t, Status>> problems;  // by source index
+  std::vector<FileToProbe> to_probe;
+  std::unordered_map<std::string, std::string> bundle_members;
+};
+
+// Plugins with lm_meta metadata are not loaded: reading it is enough to
+// plan, validate and report. `name` is the file's name (the end of `file`)
+// in `folder`. A file without lm_meta goes to `to_probe`.
 Status ReadPluginFile(const std::string& file, std::string_view name, const OpenFolder& folder, TrustChecker& trust,
-                      MetaCache& cache, std::vector<lm_meta_record>* cached, std::vector<Migration>* migrations) {
+                      size_t source, CatalogRead* read) {
   if (trust.policy().bundles_only)
     return PluginError(file, "refused: the config allows only bundles (trust.bundles_only)");
-  // When the cache holds entries, one lstat per file: it serves the trust
-  // check and the cache's key, and for an unchanged file it is the only
-  // system call. (Without entries, it would only be one call more.)
-  bool is_link = false;
-  if (cache.has_entries()) {
-    struct stat seen {};
-    if (fstatat(folder.at(), folder.Relative(file, name), &seen, AT_SYMLINK_NOFOLLOW) != 0)
-      return PluginError(file, std::string("cannot read: ") + std::strerror(errno));
-    std::span<const lm_meta_record> kept;
-    if (S_ISREG(seen.st_mode) && cache.Find(name, seen, cached, &kept)) {
-      LM_RETURN_IF_ERROR(trust.CheckNonLink(file, seen));
-      return AddMeta(file, kept, migrations);
-    }
-    is_link = S_ISLNK(seen.st_mode);
-  }
   LibraryFileInfo info;
   std::string problem;
-  // Else one open: its fstat serves the trust check (the checked file is the
-  // one read) and the cache's key, its bytes the metadata. A link (O_NOFOLLOW
-  // refuses it) is resolved and checked whole, and never cached.
-  const int fd = is_link ? -1 : openat(folder.at(), folder.Relative(file, name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (is_link || (fd < 0 && errno == ELOOP)) {
+  // One open: its fstat serves the trust check (the checked file is the one
+  // read), its bytes the metadata. A link (O_NOFOLLOW refuses it) is
+  // resolved and checked whole.
+  const int fd = openat(folder.at(), folder.Relative(file, name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ELOOP) {
     LM_RETURN_IF_ERROR(trust.Check(file));
     problem = InspectLibraryFile(file, &info);
-    if (!problem.empty()) return PluginError(file, problem);
   } else {
     struct stat opened {};
     if (fd < 0 || fstat(fd, &opened) != 0) {
@@ -191,48 +197,62 @@ Status ReadPluginFile(const std::string& file, std::string_view name, const Open
     if (trusted.ok()) problem = InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info);
     close(fd);
     LM_RETURN_IF_ERROR(trusted);
-    if (!problem.empty()) return PluginError(file, problem);
-    if (info.has_meta) cache.Offer(name, opened, info.meta);
   }
-  if (!info.has_meta) return LoadAndRead(file, trust, migrations);
-  return AddMeta(file, info.meta, migrations);
+  if (!problem.empty()) return PluginError(file, problem);
+  if (!info.has_meta) {
+    read->to_probe.push_back(FileToProbe{file, source, nullptr, {}});
+    return Status::Ok();
+  }
+  return AddMeta(file, info.meta, &read->migrations);
 }
 
-// A bundle's plugins load only after the whole bundle verified, and must
-// then hold exactly the migrations its manifest lists.
-Status ReadBundleFile(const std::filesystem::path& path, const TrustChecker& trust, const BundlePolicy& policy,
-                      std::vector<Migration>* migrations) {
+// A bundle member must hold exactly the migrations its manifest lists.
+Status CheckAgainstManifest(const std::string& name, const std::vector<BundleMigration>& listed,
+                            std::vector<BundleMigration> found) {
+  std::vector<BundleMigration> expected = listed;
+  auto by_version = [](const BundleMigration& a, const BundleMigration& b) { return a.version < b.version; };
+  std::sort(expected.begin(), expected.end(), by_version);
+  std::sort(found.begin(), found.end(), by_version);
+  bool matches = found.size() == expected.size();
+  for (size_t i = 0; matches && i < found.size(); ++i)
+    matches = found[i].version == expected[i].version && found[i].name == expected[i].name;
+  return matches ? Status::Ok() : PluginError(name, "holds other migrations than the bundle's manifest lists for it");
+}
+
+// A bundle's members are read only after the whole bundle verified; their
+// bytes stay in `read` for the worker to load. A member's problem is its
+// own: the bundle's other members still count.
+Status ReadBundleFile(const std::string& path, const TrustChecker& trust, const BundlePolicy& policy, size_t source,
+                      CatalogRead* read) {
   TrustPolicy permissions_only;
   permissions_only.check_permissions = trust.policy().check_permissions;
   LM_RETURN_IF_ERROR(CheckTrusted(path, permissions_only));
   Bundle bundle;
   LM_RETURN_IF_ERROR(ReadBundle(path, policy, &bundle));
-  for (const BundleFile& file : bundle.manifest.files) {
-    const std::filesystem::path name = path.string() + ":" + file.path;
-    const boost::dll::shared_library* library = nullptr;
-    LM_RETURN_IF_ERROR(LoadPluginFromMemory(file.bytes, name.string(), &library));
-    std::vector<Migration> found;
-    LM_RETURN_IF_ERROR(ReadDescriptors(name, library, &found));
-    std::vector<BundleMigration> listed = file.migrations;
-    auto by_version = [](const auto& a, const auto& b) { return a.version < b.version; };
-    std::sort(listed.begin(), listed.end(), by_version);
-    std::sort(found.begin(), found.end(), by_version);
-    bool matches = found.size() == listed.size();
-    for (size_t i = 0; matches && i < found.size(); ++i)
-      matches = found[i].version == listed[i].version && found[i].name == listed[i].name;
-    if (!matches) return PluginError(name, "holds other migrations than the bundle's manifest lists for it");
-    migrations->insert(migrations->end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  for (BundleFile& file : bundle.manifest.files) {
+    std::string name = path + ":" + file.path;
+    LibraryFileInfo info;
+    const std::string problem = InspectLibraryBytes(file.bytes, &info);
+    if (!problem.empty()) {
+      read->problems.emplace_back(source, PluginError(name, problem));
+      continue;
+    }
+    auto [member, added] = read->bundle_members.try_emplace(name, std::move(file.bytes));
+    if (!added) {  // the same bundle given twice: its versions are reported twice
+      read->problems.emplace_back(source, PluginError(name, "is read twice (the same bundle listed twice?)"));
+      continue;
+    }
+    if (!info.has_meta) {
+      read->to_probe.push_back(FileToProbe{std::move(name), source, &member->second, std::move(file.migrations)});
+      continue;
+    }
+    std::vector<BundleMigration> found;
+    for (const lm_meta_record& record : info.meta) found.push_back({record.version, record.name});
+    Status checked = CheckAgainstManifest(name, file.migrations, std::move(found));
+    if (checked.ok()) checked = AddMeta(name, info.meta, &read->migrations);
+    if (!checked.ok()) read->problems.emplace_back(source, std::move(checked));
   }
   return Status::Ok();
-}
-
-// The cache is named by the folder's absolute path; a relative one is taken
-// from the working directory, as opening its files does.
-std::string AbsoluteFolder(std::string_view folder) {
-  if (!folder.empty() && folder.front() == '/') return std::string(folder);
-  std::error_code error;
-  std::filesystem::path absolute = std::filesystem::absolute(std::filesystem::path(folder), error);
-  return error ? std::string() : absolute.lexically_normal().native();
 }
 
 // Stable, moving each migration once: sorting the heavy objects themselves
@@ -248,12 +268,69 @@ void SortByVersion(std::vector<Migration>* migrations) {
   *migrations = std::move(sorted);
 }
 
+// Loads the files without lm_meta in the checking child, and adds what it
+// found (a bundle member's only when its manifest agrees).
+void ProbeFiles(TrustChecker& trust, CatalogRead* read) {
+  if (read->to_probe.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(read->to_probe.size());
+  for (const FileToProbe& file : read->to_probe) names.push_back(file.name);
+  // Runs in the child: the library stays there.
+  auto load_and_read = [&](size_t index, std::vector<Migration>* migrations) {
+    const FileToProbe& file = read->to_probe[index];
+    if (file.member_bytes != nullptr) return LoadMemberAndRead(*file.member_bytes, file.name, migrations);
+    return LoadAndRead(file.name, trust, migrations);
+  };
+  std::vector<ProbedFile> probed = ReadDescriptorsInChild(names, load_and_read);
+  for (size_t i = 0; i < probed.size(); ++i) {
+    const FileToProbe& file = read->to_probe[i];
+    Status problem = std::move(probed[i].problem);
+    if (problem.ok() && file.member_bytes != nullptr) {
+      std::vector<BundleMigration> found;
+      for (const Migration& migration : probed[i].migrations) found.push_back({migration.version, migration.name});
+      problem = CheckAgainstManifest(file.name, file.listed, std::move(found));
+    }
+    if (!problem.ok()) {
+      read->problems.emplace_back(file.source, std::move(problem));
+      continue;
+    }
+    std::move(probed[i].migrations.begin(), probed[i].migrations.end(), std::back_inserter(read->migrations));
+  }
+}
+
+// Of a version provided twice, the first source's migration stays and the
+// rest become problems: plans and drift checks need one migration a version.
+void RemoveDuplicates(std::vector<Migration>* migrations, std::vector<Status>* problems) {
+  size_t kept = 0;
+  for (size_t i = 0; i < migrations->size(); ++i) {
+    Migration& migration = (*migrations)[i];
+    if (kept > 0 && (*migrations)[kept - 1].version == migration.version) {
+      const Migration& first = (*migrations)[kept - 1];
+      const std::string where = first.file == migration.file ? "twice in " + first.file
+                                                             : "by both " + first.file + " and " + migration.file;
+      problems->push_back(Status::Error(ErrorKind::kPluginLoad, "duplicate migration version " +
+                                                                    std::to_string(first.version) + ": provided " + where));
+      continue;
+    }
+    if (kept != i) (*migrations)[kept] = std::move(migration);
+    ++kept;
+  }
+  migrations->erase(migrations->begin() + static_cast<std::ptrdiff_t>(kept), migrations->end());
+}
+
 }  // namespace
 
 const Migration* Catalog::Find(int64_t version) const {
   auto it = std::lower_bound(migrations_.begin(), migrations_.end(), version,
                              [](const Migration& m, int64_t v) { return m.version < v; });
   return it != migrations_.end() && it->version == version ? &*it : nullptr;
+}
+
+Status Catalog::Usable() const {
+  if (problems_.empty()) return Status::Ok();
+  const Status& first = problems_.front();
+  if (problems_.size() == 1) return first;
+  return Status::Error(first.kind(), first.message() + " (and " + std::to_string(problems_.size() - 1) + " more)");
 }
 
 Catalog Catalog::Of(std::vector<Migration> migrations) {
@@ -280,11 +357,18 @@ std::vector<PluginFileLoad> Catalog::FilesToLoad(const std::vector<int64_t>& ver
 }
 
 // Only what loading adds is written: the rest of each migration was read
-// from lm_meta, may be read meanwhile by another thread, and must agree.
+// before (from lm_meta, or by the checking child), may be read meanwhile by
+// another thread, and must agree.
 Status Catalog::LoadFile(const PluginFileLoad& load) {
   const std::filesystem::path file(load.file);
   std::vector<Migration> described;
-  LM_RETURN_IF_ERROR(LoadAndRead(file, trust_, &described));
+  auto member = bundle_members_.find(load.file);
+  if (member != bundle_members_.end()) {
+    LM_RETURN_IF_ERROR(LoadMemberAndRead(member->second, load.file, &described));
+  } else {
+    LM_RETURN_IF_ERROR(LoadAndRead(file, trust_, &described));
+  }
+  const bool from_meta = read_by_loading_.count(load.file) == 0;
   // A library may hold thousands: matched by version through a sorted list,
   // not searched once per migration.
   auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };
@@ -294,12 +378,16 @@ Status Catalog::LoadFile(const PluginFileLoad& load) {
   for (const Migration* known : load.migrations) {
     auto match = std::lower_bound(described.begin(), described.end(), *known, by_version);
     if (match == described.end() || !SameMetadata(*match, *known))
-      return PluginError(file, "its lm_meta section disagrees with its descriptor for version " +
-                                   std::to_string(known->version) + ": damaged or tampered plugin");
+      return PluginError(file, from_meta ? "its lm_meta section disagrees with its descriptor for version " +
+                                               std::to_string(known->version) + ": damaged or tampered plugin"
+                                         : "its descriptor for version " + std::to_string(known->version) +
+                                               " changed since the runner read it: replaced while it ran?");
     matches.push_back(&*match);
   }
   if (described.size() != load.migrations.size())
-    return PluginError(file, "its descriptors list migrations its lm_meta section does not: damaged plugin");
+    return PluginError(file, from_meta ? "its descriptors list migrations its lm_meta section does not: damaged plugin"
+                                       : "its descriptors list migrations they did not when the runner read it: "
+                                         "replaced while it ran?");
   for (size_t i = 0; i < matches.size(); ++i) {
     Migration& known = *load.migrations[i];
     known.description = std::move(matches[i]->description);
@@ -317,54 +405,45 @@ Status Catalog::Load(const std::vector<int64_t>& versions) {
 
 Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust_policy,
                    const BundlePolicy& bundle_policy, Catalog* catalog) {
-  return LoadCatalog(sources, trust_policy, bundle_policy, MetaCacheOptions{MetaCacheDirFromEnvironment()}, catalog);
-}
-
-Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust_policy,
-                   const BundlePolicy& bundle_policy, const MetaCacheOptions& cache_options, Catalog* catalog) {
   TrustChecker trust(trust_policy);
-  std::vector<Migration> migrations;
+  CatalogRead read;
   // A plugin file usually holds one migration: growing the vector file by
   // file would move every migration about once more, into fresh pages.
-  migrations.reserve(sources.size());
-  // Discovery gives a folder's files one after another: one cache per run of
-  // files with the same folder, found from the path's text.
-  std::vector<std::unique_ptr<MetaCache>> caches;
+  read.migrations.reserve(sources.size());
+  // Discovery gives a folder's files one after another: the folder is
+  // opened once per run of files in it, found from the path's text.
   std::unique_ptr<OpenFolder> open_folder;
-  std::string_view cache_folder;
-  std::vector<lm_meta_record> cached;
-  for (const MigrationSource& source : sources) {
-    if (source.is_bundle) {
-      LM_RETURN_IF_ERROR(ReadBundleFile(source.path, trust, bundle_policy, &migrations));
-      continue;
+  std::string_view open_folder_path;
+  for (size_t source = 0; source < sources.size(); ++source) {
+    const MigrationSource& found = sources[source];
+    Status status;
+    if (found.is_bundle) {
+      status = ReadBundleFile(found.path, trust, bundle_policy, source, &read);
+    } else {
+      const std::string_view folder = FolderOf(found.path);
+      if (open_folder == nullptr || folder != open_folder_path) {
+        open_folder_path = folder;
+        open_folder.reset();
+        open_folder = std::make_unique<OpenFolder>(std::string(folder));
+      }
+      status = ReadPluginFile(found.path, NameOf(found.path), *open_folder, trust, source, &read);
     }
-    const std::string_view folder = FolderOf(source.path);
-    const std::string_view name = NameOf(source.path);
-    if (caches.empty() || folder != cache_folder) {
-      cache_folder = folder;
-      open_folder.reset();
-      open_folder = std::make_unique<OpenFolder>(std::string(folder));
-      caches.push_back(std::make_unique<MetaCache>(cache_options.dir, AbsoluteFolder(folder), cache_options.clock));
-    }
-    LM_RETURN_IF_ERROR(
-        ReadPluginFile(source.path, name, *open_folder, trust, *caches.back(), &cached, &migrations));
+    if (!status.ok()) read.problems.emplace_back(source, std::move(status));
   }
+  ProbeFiles(trust, &read);
+
   // Files named after their versions arrive in order: then there is nothing to move.
   auto by_version = [](const Migration& a, const Migration& b) { return a.version < b.version; };
-  if (!std::is_sorted(migrations.begin(), migrations.end(), by_version)) SortByVersion(&migrations);
-  for (size_t i = 1; i < migrations.size(); ++i) {
-    const Migration& first = migrations[i - 1];
-    const Migration& second = migrations[i];
-    if (first.version != second.version) continue;
-    const std::string where = first.file == second.file
-                                  ? "twice in " + first.file
-                                  : "by both " + first.file + " and " + second.file;
-    return Status::Error(ErrorKind::kPluginLoad, "duplicate migration version " +
-                                                     std::to_string(first.version) + ": provided " + where);
-  }
-  // Only after every file read well; a cache is never an error.
-  for (const std::unique_ptr<MetaCache>& cache : caches) cache->Save();
-  catalog->migrations_ = std::move(migrations);
+  if (!std::is_sorted(read.migrations.begin(), read.migrations.end(), by_version)) SortByVersion(&read.migrations);
+  // In the order of the sources, whichever step found them.
+  std::stable_sort(read.problems.begin(), read.problems.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  *catalog = Catalog{};
+  for (auto& [source, problem] : read.problems) catalog->problems_.push_back(std::move(problem));
+  RemoveDuplicates(&read.migrations, &catalog->problems_);
+  for (const FileToProbe& file : read.to_probe) catalog->read_by_loading_.insert(file.name);
+  catalog->migrations_ = std::move(read.migrations);
+  catalog->bundle_members_ = std::move(read.bundle_members);
   catalog->trust_ = std::move(trust);
   return Status::Ok();
 }

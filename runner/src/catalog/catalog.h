@@ -1,5 +1,7 @@
-// The migrations the runner found: loaded from plugin files, checked against
-// the ABI, sorted by version, with no version provided twice.
+// The migrations the runner found: read from plugin files and bundles without
+// loading them in this process, checked against the ABI, sorted by version,
+// with no version provided twice; and the problems of the files that could
+// not be read.
 #ifndef LINK_MIGRATION_RUNNER_CATALOG_H
 #define LINK_MIGRATION_RUNNER_CATALOG_H
 
@@ -8,12 +10,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "base/status.h"
 #include "catalog/bundle.h"
 #include "catalog/discovery.h"
-#include "catalog/meta_cache.h"
-#include "base/status.h"
 #include "catalog/trust.h"
 
 namespace lm {
@@ -29,7 +32,9 @@ struct Migration {
   // its list of components too (a tenth of a 10,000-migration status).
   std::string file;
 
-  // Known once the plugin is loaded (see Catalog::Load).
+  // Known once the plugin is loaded (see Catalog::Load); for a plugin
+  // without an lm_meta section, the texts from the start (the catalog's
+  // checking child loaded it).
   std::string description;
   std::string up_note;
   std::string down_note;
@@ -40,7 +45,8 @@ struct Migration {
   bool transactional() const { return (flags & LM_MIGRATION_NO_TRANSACTION) == 0; }
 };
 
-// A plugin file to load, and the catalog's migrations it holds.
+// A plugin file (or a bundle's member) to load, and the catalog's migrations
+// it holds.
 struct PluginFileLoad {
   std::string file;
   std::vector<Migration*> migrations;
@@ -53,14 +59,26 @@ class Catalog {
   const Migration* Find(int64_t version) const;
   int64_t LatestVersion() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
-  // Loads the plugins holding `versions` that are known only from their
-  // lm_meta section so far, and checks their descriptors agree with it.
+  // Why files could not be read, one Status (kind kPluginLoad) per file
+  // naming it, in the order of the sources, then one per version provided
+  // twice. Their migrations are not in the catalog (of a version provided
+  // twice, the first source's stays).
+  const std::vector<Status>& problems() const { return problems_; }
+  // Ok, or the first problem, followed by " (and N more)" when there are more.
+  Status Usable() const;
+
+  // Loads, in the calling process, the plugin files and bundle members
+  // holding `versions`, and checks their descriptors agree with what the
+  // catalog read. Only a worker process calls it: the runner never loads a
+  // migration plugin.
   Status Load(const std::vector<int64_t>& versions);
 
   // The same in two parts, for a caller that loads while steps run: the
   // files to load, in the order `versions` first needs them, then one file.
   // LoadFile writes only what loading adds (description, notes, descriptor)
-  // to the file's migrations, and only once it checked them all.
+  // to the file's migrations, and only once it checked them all. A bundle's
+  // member loads from the bytes the catalog kept, never from the bundle file
+  // again.
   std::vector<PluginFileLoad> FilesToLoad(const std::vector<int64_t>& versions);
   Status LoadFile(const PluginFileLoad& load);
 
@@ -70,31 +88,34 @@ class Catalog {
   static Catalog Of(std::vector<Migration> migrations);
 
  private:
-  friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&,
-                            const MetaCacheOptions&, Catalog*);
+  friend Status LoadCatalog(const std::vector<MigrationSource>&, const TrustPolicy&, const BundlePolicy&, Catalog*);
   std::vector<Migration> migrations_;
+  std::vector<Status> problems_;
+  // The verified bytes of each bundle member, by its name
+  // ("<bundle>:plugins/<file>"): a worker forked to run the steps loads them
+  // from here.
+  std::unordered_map<std::string, std::string> bundle_members_;
+  // The files without lm_meta, whose metadata the checking child read.
+  std::unordered_set<std::string> read_by_loading_;
   // The checker that read the catalog, with what it already checked: a
   // worker forked to run the steps loads those files without checking again.
   TrustChecker trust_{TrustPolicy{}};
 };
 
-// Reads every plugin file and bundle. A plugin file with an lm_meta section
-// is read, not loaded (Catalog::Load loads it when a step needs it); any
-// other is loaded and its descriptors read. Any file that
-// is not a valid plugin of this ABI, any bundle that fails verification or
-// whose plugins do not hold what its manifest says, and any version provided
-// twice, is an error (kind kPluginLoad) naming the file(s) and version,
-// reported before anything runs. Plugin files and bundle files must pass the
-// trust policy first (see trust.h).
-// Plugin files' lm_meta records come from the folder's metadata cache
-// (meta_cache.h) when the file is unchanged; this reads its place from the
-// environment (MetaCacheDirFromEnvironment).
+// Reads every plugin file and bundle without loading any of them in this
+// process. A plugin file or bundle member with an lm_meta section is read
+// from it (Catalog::Load loads it in the worker when a step needs it); the
+// others are loaded in one short-lived checking child (descriptor_probe.h),
+// which sends their descriptors' metadata back. Plugin files and bundle
+// files must pass the trust policy first (see trust.h).
+// Any file that is not a valid plugin of this ABI (or crashes while it
+// loads), any bundle that fails verification or whose plugins do not hold
+// what its manifest says, and any version provided twice, is a problem of
+// the catalog (see Catalog::problems), not an error of this call: one broken
+// file does not hide what the others hold. An error here is one not about a
+// single file.
 Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
                    const BundlePolicy& bundle_policy, Catalog* catalog);
-
-// The same with the cache's place and clock given (for the tests).
-Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
-                   const BundlePolicy& bundle_policy, const MetaCacheOptions& cache, Catalog* catalog);
 
 }  // namespace lm
 
