@@ -2,6 +2,9 @@
 // error naming the file, key or version at fault.
 #include <sys/file.h>
 
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include "cli_fixture.h"
@@ -19,6 +22,35 @@ class ExitCodeTest : public CliTest {
     UseSqlite();
   }
 };
+
+// The codes --help lists (from the runner's one table, base/status.h) are
+// the codes docs/cli.md's table documents, no more and no fewer.
+TEST_F(ExitCodeTest, DocsListTheCodesOfTheRunnersTable) {
+  CliResult help = RunRaw({"--help"});
+  LM_EXPECT_OK(help);
+  const size_t start = help.out.find("Exit codes:\n");
+  ASSERT_NE(start, std::string::npos) << help;
+  std::set<int> help_codes;
+  std::istringstream help_lines(help.out.substr(start + std::string("Exit codes:\n").size()));
+  const std::regex help_row("^ +([0-9]+)  \\S.*");
+  std::smatch match;
+  for (std::string line; std::getline(help_lines, line) && !line.empty();) {
+    ASSERT_TRUE(std::regex_match(line, match, help_row)) << "not an exit code line: " << line;
+    help_codes.insert(std::stoi(match[1]));
+  }
+
+  std::ifstream doc(LM_TEST_CLI_DOC);
+  ASSERT_TRUE(doc) << LM_TEST_CLI_DOC;
+  std::set<int> doc_codes;
+  bool in_section = false;
+  const std::regex doc_row("^\\| ([0-9]+) \\| \\S.*\\|$");
+  for (std::string line; std::getline(doc, line);) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## Exit codes";
+    if (in_section && std::regex_match(line, match, doc_row)) doc_codes.insert(std::stoi(match[1]));
+  }
+  EXPECT_EQ(doc_codes, help_codes);
+  EXPECT_TRUE(help_codes.count(12)) << "kInterrupted";
+}
 
 TEST_F(ExitCodeTest, Ok) {
   CliResult result = Run({"up"});

@@ -8,23 +8,46 @@
 
 namespace lm {
 
-// Exit codes are documented in docs/cli.md; values never change.
+// Every error kind, once: its enumerator, its exit code, and the meaning
+// --help and the man page print (docs/cli.md's table says the same at more
+// length). Codes never change; a new kind is appended with the next code.
+#define LM_ERROR_KINDS(KIND)                                                                                      \
+  KIND(kOk, 0, "ok (including nothing to do)")                                                                    \
+  KIND(kMigrationFailed, 1, "a migration failed")                                                                 \
+  KIND(kUsage, 2, "usage: bad command line")                                                                      \
+  KIND(kConfig, 3, "config: missing, invalid, unknown key")                                                       \
+  KIND(kPluginLoad, 4, "plugin load: bad plugin or bundle, refused by the trust rules")                           \
+  KIND(kStore, 5, "store: failed, corrupt or unreachable")                                                        \
+  KIND(kLockTimeout, 6, "lock timeout: another runner holds the lock")                                            \
+  KIND(kPlanRefused, 7, "plan refused: irreversible step, unknown target")                                        \
+  KIND(kDrift, 8, "drift: applied migrations changed, missing or out of order")                                   \
+  KIND(kNeedsRepair, 9, "needs repair: a version was left running or failed-partial")                             \
+  KIND(kStepDied, 10, "a step died (signal, exit())")                                                             \
+  KIND(kStepTimeout, 11, "a step timed out")                                                                      \
+  KIND(kInterrupted, 12,                                                                                          \
+       "interrupted: the runner was stopped by SIGTERM, SIGINT or SIGHUP; the running step was killed and recorded")
+
 enum class ErrorKind : int {
-  kOk = 0,
-  kMigrationFailed = 1,  // a step returned an error, threw or died
-  kUsage = 2,            // bad command line
-  kConfig = 3,           // config file missing, unreadable or invalid
-  kPluginLoad = 4,       // a plugin file could not be loaded or is invalid
-  kStore = 5,            // the version store failed or is unreachable
-  kLockTimeout = 6,      // another runner holds the lock
-  kPlanRefused = 7,      // the plan cannot be carried out (irreversible, unknown target)
-  kDrift = 8,            // applied migrations changed, went missing, or out of order
-  kNeedsRepair = 9,      // an interrupted or partial step needs a human
-  kStepDied = 10,        // a step crashed the worker process (signal, exit())
-  kStepTimeout = 11,     // a step ran past its timeout and was killed
+#define LM_ERROR_KIND_ENUMERATOR(kind, code, meaning) kind = (code),
+  LM_ERROR_KINDS(LM_ERROR_KIND_ENUMERATOR)
+#undef LM_ERROR_KIND_ENUMERATOR
 };
 
-class Status {
+struct ExitCodeSpec {
+  int code;
+  const char* meaning;
+};
+
+// The exit codes in order, for --help, the man page and the docs test.
+inline constexpr ExitCodeSpec kExitCodes[] = {
+#define LM_ERROR_KIND_EXIT_CODE(kind, code, meaning) {(code), (meaning)},
+    LM_ERROR_KINDS(LM_ERROR_KIND_EXIT_CODE)
+#undef LM_ERROR_KIND_EXIT_CODE
+};
+
+// Discarding a Status discards an error: handle it, or cast it to void with
+// a comment saying why the failure does not matter there.
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }

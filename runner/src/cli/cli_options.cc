@@ -74,20 +74,6 @@ constexpr CommandSpec kCommands[] = {
     {"man", "", CommandGroup::kTools, "print the man page (roff, section 1)"},
 };
 
-constexpr ExitCodeSpec kExitCodes[] = {
-    {0, "ok (including nothing to do)"},
-    {1, "a migration failed"},
-    {2, "usage: bad command line"},
-    {3, "config: missing, invalid, unknown key"},
-    {4, "plugin load: bad plugin or bundle, refused by the trust rules"},
-    {5, "store: failed, corrupt or unreachable"},
-    {6, "lock timeout: another runner holds the lock"},
-    {7, "plan refused: irreversible step, unknown target"},
-    {8, "drift: applied migrations changed, missing or out of order"},
-    {9, "needs repair: a version was left running or failed-partial"},
-    {10, "a step died (signal, exit())"},
-    {11, "a step timed out"},
-};
 // clang-format on
 
 std::string BoostName(const OptionSpec& option) {
@@ -142,7 +128,6 @@ Status Number(const po::variables_map& values, const char* name, std::optional<i
 
 std::span<const OptionSpec> Options() { return kOptions; }
 std::span<const CommandSpec> Commands() { return kCommands; }
-std::span<const ExitCodeSpec> ExitCodes() { return kExitCodes; }
 
 const char* GroupTitle(CommandGroup group) {
   switch (group) {

@@ -1,6 +1,7 @@
 // The command line's one definition: every command and option, with its
 // help. --help, the bash completion script and the man page are all made
-// from these tables, so they cannot disagree.
+// from these tables (and the exit codes from kExitCodes in base/status.h), so
+// they cannot disagree.
 #ifndef LINK_MIGRATION_RUNNER_CLI_OPTIONS_H
 #define LINK_MIGRATION_RUNNER_CLI_OPTIONS_H
 
@@ -37,13 +38,7 @@ struct CommandSpec {
   const char* help;
 };
 
-struct ExitCodeSpec {
-  int code;
-  const char* meaning;
-};
-
 std::span<const OptionSpec> Options();
-std::span<const ExitCodeSpec> ExitCodes();
 std::span<const CommandSpec> Commands();
 // A heading for --help and the man page.
 const char* GroupTitle(CommandGroup group);

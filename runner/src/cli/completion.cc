@@ -181,7 +181,7 @@ std::string ManPage(const std::string& package_version) {
     page << "\n" << Roff(option.help) << "\n";
   }
   page << ".SH EXIT STATUS\n";
-  for (const ExitCodeSpec& exit : ExitCodes()) page << ".TP\n.B " << exit.code << "\n" << Roff(exit.meaning) << "\n";
+  for (const ExitCodeSpec& exit : kExitCodes) page << ".TP\n.B " << exit.code << "\n" << Roff(exit.meaning) << "\n";
   page << ".SH ENVIRONMENT\n"
           ".TP\n.B NO_COLOR\n"
           "When set and not empty, output is never coloured (see \\fBhttps://no\\-color.org\\fR).\n"

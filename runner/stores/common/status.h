@@ -11,7 +11,9 @@
 
 namespace lm::stores {
 
-class Status {
+// Discarding a Status discards an error: handle it, or cast it to void with
+// a comment saying why the failure does not matter there.
+class [[nodiscard]] Status {
  public:
   Status() = default;
 
