@@ -43,6 +43,9 @@ inline const fs::path kHelperA = LM_TEST_PLUGIN_HELPER_A;           // 40
 inline const fs::path kHelperB = LM_TEST_PLUGIN_HELPER_B;           // 41
 inline const fs::path kExportedHelperA = LM_TEST_PLUGIN_EXPORTED_HELPER_A;  // 42
 inline const fs::path kExportedHelperB = LM_TEST_PLUGIN_EXPORTED_HELPER_B;  // 43
+inline const fs::path kBlob = LM_TEST_PLUGIN_BLOB;                  // 44: params.blob_bytes in one row
+// A store, not a migration: sqlite with a descriptor from before lm_store_api.in_transaction.
+inline const fs::path kFirstAbiStore = LM_TEST_PLUGIN_FIRST_ABI_STORE;
 inline const fs::path kWrongAbi = LM_TEST_PLUGIN_WRONG_ABI;         // claims ABI 99
 inline const fs::path kNoEntry = LM_TEST_PLUGIN_NO_ENTRY;           // no link_migration_plugin
 }  // namespace plugin
