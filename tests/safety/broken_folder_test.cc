@@ -9,14 +9,12 @@
 //    refuses (exit 4) and changes nothing. No command dies of a signal.
 // And --load-first / "load_plugins" still work, with a note that they are
 // no longer needed.
-#include <elf.h>
 #include <gtest/gtest.h>
 
-#include <cstring>
-#include <random>
 #include <regex>
 #include <tuple>
 
+#include "plugins/broken_files.h"
 #include "safety_env.h"
 
 namespace lm::safety {
@@ -100,24 +98,16 @@ void PrintTo(Breakage breakage, std::ostream* out) { *out << BreakageName(breaka
 // The bytes of a broken x.so, made from a real plugin (version 9, which the
 // folder has nowhere else).
 std::string BrokenPlugin(Breakage breakage) {
-  std::string bytes = ReadFile(LM_SAFETY_PLUGIN_ORDINARY_9);
-  if (bytes.size() < sizeof(Elf64_Ehdr)) throw std::runtime_error("the ordinary_9 plugin is not an ELF file");
+  const std::string bytes = ReadFile(LM_SAFETY_PLUGIN_ORDINARY_9);
   switch (breakage) {
     case Breakage::kText:
       return "This is not a shared library.\nJust a note someone saved as x.so.\n";
     case Breakage::kZeroTail:
-      std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2), bytes.end(), '\0');
-      return bytes;
+      return lm_test::broken::ZeroFilledTail(bytes);
     case Breakage::kTruncated:
-      return bytes.substr(0, bytes.size() / 2);
-    case Breakage::kGarbageAfterHeaders: {
-      Elf64_Ehdr header;
-      std::memcpy(&header, bytes.data(), sizeof(header));
-      const size_t headers_end = std::max<size_t>(sizeof(header), header.e_phoff + header.e_phnum * header.e_phentsize);
-      std::mt19937 random(20261207);
-      for (size_t at = headers_end; at < bytes.size(); ++at) bytes[at] = static_cast<char>(random() & 0xff);
-      return bytes;
-    }
+      return lm_test::broken::Truncated(bytes);
+    case Breakage::kGarbageAfterHeaders:
+      return lm_test::broken::GarbageAfterHeaders(bytes);
   }
   return bytes;
 }
