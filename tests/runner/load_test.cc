@@ -1,6 +1,8 @@
 // Finding and loading migration plugins: every problem is a clean error
 // naming the file, found by Open before any store is touched; the catalog
 // collects one per broken file and loads no plugin in this process.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -215,6 +217,18 @@ TEST_F(LoadTest, SameHelperSymbolStaysPrivate) {
   EXPECT_THAT(reporter_.LinesOf(41), ElementsAre("info: helper value 2222"));
   EXPECT_THAT(reporter_.LinesOf(42), ElementsAre("info: helper value 1111"));
   EXPECT_THAT(reporter_.LinesOf(43), ElementsAre("info: helper value 2222"));
+}
+
+// A FIFO where a plugin was (put there after the folder was listed) must not
+// block the runner in open().
+TEST(LibraryFileTest, FifoIsNotARegularFile) {
+  TempDir dir;
+  const fs::path fifo = dir / "x.so";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(lm::InspectLibraryFile(fifo), "not a regular file");
+  lm::Catalog catalog;
+  LM_ASSERT_OK(lm::LoadCatalog({{fifo.string(), false}}, lm::TrustPolicy{}, lm::BundlePolicy{}, &catalog));
+  EXPECT_THAT(Messages(catalog.problems()), ElementsAre(fifo.string() + ": not a regular file"));
 }
 
 // The catalog alone: what LoadCatalog makes of the migrations folder.

@@ -181,8 +181,9 @@ Status ReadPluginFile(const std::string& file, std::string_view name, const Open
   std::string problem;
   // One open: its fstat serves the trust check (the checked file is the one
   // read), its bytes the metadata. A link (O_NOFOLLOW refuses it) is
-  // resolved and checked whole.
-  const int fd = openat(folder.at(), folder.Relative(file, name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // resolved and checked whole. O_NONBLOCK: a FIFO put in the file's place
+  // since the folder was listed would block the open forever.
+  const int fd = openat(folder.at(), folder.Relative(file, name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 && errno == ELOOP) {
     LM_RETURN_IF_ERROR(trust.Check(file));
     problem = InspectLibraryFile(file, &info);
@@ -194,7 +195,10 @@ Status ReadPluginFile(const std::string& file, std::string_view name, const Open
       return PluginError(file, "cannot read: " + reason);
     }
     Status trusted = trust.CheckNonLink(file, opened);
-    if (trusted.ok()) problem = InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info);
+    if (trusted.ok()) {
+      problem = S_ISREG(opened.st_mode) ? InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info)
+                                        : "not a regular file";
+    }
     close(fd);
     LM_RETURN_IF_ERROR(trusted);
   }

@@ -231,9 +231,11 @@ std::string Inspect(LibraryReader& file, LibraryFileInfo* info) {
 }  // namespace
 
 std::string InspectLibraryFile(const std::filesystem::path& path, LibraryFileInfo* info) {
-  FileCloser file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: a FIFO put in a plugin's place would block the open forever.
+  FileCloser file{open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   struct stat status {};
   if (file.fd < 0 || fstat(file.fd, &status) != 0) return std::string("cannot read: ") + std::strerror(errno);
+  if (!S_ISREG(status.st_mode)) return "not a regular file";
   return InspectLibraryFd(file.fd, static_cast<uint64_t>(status.st_size), info);
 }
 
