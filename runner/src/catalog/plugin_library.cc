@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include <deque>
-#include <mutex>
+#include <exception>
 
 #include "catalog/library_file.h"
 
@@ -23,11 +23,6 @@ std::deque<boost::dll::shared_library>& LoadedLibraries() {
   return *libraries;
 }
 
-std::mutex& LoadMutex() {
-  static auto* mutex = new std::mutex();
-  return *mutex;
-}
-
 }  // namespace
 
 namespace {
@@ -37,12 +32,20 @@ Status LoadChecked(const std::filesystem::path& path, const std::string& name,
   std::string problem = InspectLibraryFile(path);
   if (!problem.empty()) return Status::Error(ErrorKind::kPluginLoad, name + ": " + problem);
 
-  std::lock_guard<std::mutex> hold(LoadMutex());
   boost::dll::fs::error_code error;
   dlerror();  // Boost.DLL keeps only errno-style codes; dlerror() has the loader's words.
-  boost::dll::shared_library loaded(boost::dll::fs::path(path.string()),
-                                    boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
-                                    error);
+  boost::dll::shared_library loaded;
+  // A plugin's static initialisers run inside dlopen, and an exception one
+  // of them throws comes out of it: that is the plugin failing to load.
+  try {
+    loaded.load(boost::dll::fs::path(path.string()),
+                boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, error);
+  } catch (const std::exception& thrown) {
+    return Status::Error(ErrorKind::kPluginLoad,
+                         name + ": cannot load: its static initialiser threw: " + thrown.what());
+  } catch (...) {
+    return Status::Error(ErrorKind::kPluginLoad, name + ": cannot load: its static initialiser threw");
+  }
   if (error) {
     const char* reason = dlerror();
     return Status::Error(ErrorKind::kPluginLoad, name + ": cannot load: " + (reason ? reason : error.message()));
