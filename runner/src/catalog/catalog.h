@@ -62,7 +62,7 @@ class Catalog {
   // Why files could not be read, one Status (kind kPluginLoad) per file
   // naming it, in the order of the sources, then one per version provided
   // twice. Their migrations are not in the catalog (of a version provided
-  // twice, the first source's stays).
+  // twice, one stays, so that the catalog still names each version once).
   const std::vector<Status>& problems() const { return problems_; }
   // Ok, or the first problem, followed by " (and N more)" when there are more.
   Status Usable() const;
@@ -112,8 +112,8 @@ class Catalog {
 // loads), any bundle that fails verification or whose plugins do not hold
 // what its manifest says, and any version provided twice, is a problem of
 // the catalog (see Catalog::problems), not an error of this call: one broken
-// file does not hide what the others hold. An error here is one not about a
-// single file.
+// file does not hide what the others hold. An error returned here would be
+// one not about a single file (there is none today).
 Status LoadCatalog(const std::vector<MigrationSource>& sources, const TrustPolicy& trust,
                    const BundlePolicy& bundle_policy, Catalog* catalog);
 
