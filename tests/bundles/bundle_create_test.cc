@@ -18,7 +18,7 @@ bool Contains(const std::string& text, const std::string& part) { return text.fi
 TEST_F(BundleCreateTest, RoundTrip) {
   const fs::path bundle = MakeBundle(Folder("release") / "app.lmbundle", {plugin::kStep1, plugin::kPair}, "app", "2.0");
 
-  const Result inspect = Lm({"bundle", "inspect", bundle.string()});
+  const ProcessResult inspect = Lm({"bundle", "inspect", bundle.string()});
   ASSERT_TRUE(Succeeded(inspect));
   EXPECT_TRUE(Contains(inspect.out, "Bundle app 2.0")) << inspect.out;
   EXPECT_TRUE(Contains(inspect.out, "plugins/bundle_test_step_1.so")) << inspect.out;
@@ -28,18 +28,18 @@ TEST_F(BundleCreateTest, RoundTrip) {
   EXPECT_TRUE(Contains(inspect.out, "2 files, 3 migrations")) << inspect.out;
   EXPECT_TRUE(Contains(inspect.out, "unsigned")) << inspect.out;
 
-  const Result verify = Lm({"bundle", "verify", bundle.string()});
+  const ProcessResult verify = Lm({"bundle", "verify", bundle.string()});
   ASSERT_TRUE(Succeeded(verify));
   EXPECT_TRUE(Contains(verify.out, "Verified: app 2.0, 2 files")) << verify.out;
 
   WriteConfig(json::array({bundle.string()}));
-  const Result up = LmConfig({"up"});
+  const ProcessResult up = LmConfig({"up"});
   ASSERT_TRUE(Succeeded(up));
   for (const char* line : {"bundle-step up 1", "bundle-step up 10", "bundle-step up 11"})
     EXPECT_TRUE(Contains(up.out, line)) << up.out;
   EXPECT_EQ(Applied(), (std::vector<int64_t>{1, 10, 11}));
 
-  const Result down = LmConfig({"down", "--steps", "1"});
+  const ProcessResult down = LmConfig({"down", "--steps", "1"});
   ASSERT_TRUE(Succeeded(down));
   EXPECT_TRUE(Contains(down.out, "bundle-step down 11")) << down.out;
   EXPECT_EQ(Applied(), (std::vector<int64_t>{1, 10}));
@@ -84,7 +84,7 @@ TEST_F(BundleCreateTest, MigrationsOptionReplacesTheConfigs) {
   WriteConfig(json::array({folder.string()}));
   const fs::path bundle = MakeBundle(Dir() / "app.lmbundle", {plugin::kStep1});
 
-  const Result up = LmConfig({"-m", bundle.string(), "up"});
+  const ProcessResult up = LmConfig({"-m", bundle.string(), "up"});
   ASSERT_TRUE(Succeeded(up));
   EXPECT_TRUE(Contains(up.out, "bundle-step up 1")) << up.out;
   EXPECT_FALSE(Contains(up.out, "bundle-step up 2")) << up.out;
@@ -93,7 +93,7 @@ TEST_F(BundleCreateTest, MigrationsOptionReplacesTheConfigs) {
 
 TEST_F(BundleCreateTest, SignedRoundTrip) {
   const fs::path bundle = MakeBundle(Dir() / "app.lmbundle", {plugin::kStep1});
-  const Result keygen = Lm({"keygen", (Dir() / "release").string()});
+  const ProcessResult keygen = Lm({"keygen", (Dir() / "release").string()});
   ASSERT_TRUE(Succeeded(keygen));
   const std::string public_key = ReadFile(Dir() / "release.pub").substr(0, 64);
   struct stat info {};
@@ -102,10 +102,10 @@ TEST_F(BundleCreateTest, SignedRoundTrip) {
   EXPECT_TRUE(Contains(keygen.out, public_key));
 
   ASSERT_TRUE(Succeeded(Lm({"bundle", "sign", bundle.string(), "--secret-key", (Dir() / "release.key").string()})));
-  const Result inspect = Lm({"bundle", "inspect", bundle.string()});
+  const ProcessResult inspect = Lm({"bundle", "inspect", bundle.string()});
   ASSERT_TRUE(Succeeded(inspect));
   EXPECT_TRUE(Contains(inspect.out, "signed by " + public_key + ": valid")) << inspect.out;
-  const Result verify = Lm({"bundle", "verify", bundle.string(), "--trusted-key", public_key});
+  const ProcessResult verify = Lm({"bundle", "verify", bundle.string(), "--trusted-key", public_key});
   ASSERT_TRUE(Succeeded(verify));
   EXPECT_TRUE(Contains(verify.out, "signed by a trusted key")) << verify.out;
 
@@ -125,7 +125,7 @@ TEST_F(BundleCreateTest, SignedRoundTrip) {
 TEST_F(BundleCreateTest, KeygenRefusesToOverwrite) {
   ASSERT_TRUE(Succeeded(Lm({"keygen", (Dir() / "release").string()})));
   const std::string secret = ReadFile(Dir() / "release.key");
-  const Result again = Lm({"keygen", (Dir() / "release").string()});
+  const ProcessResult again = Lm({"keygen", (Dir() / "release").string()});
   EXPECT_TRUE(Refused(again, 2, {(Dir() / "release").string()}));
   EXPECT_EQ(ReadFile(Dir() / "release.key"), secret);
 }
@@ -164,9 +164,10 @@ TEST_F(BundleCreateTest, BundleWrittenWithGnuTar) {
   CopyTo(plugin::kStep1, staging / "plugins" / "one.so");
   WriteFile(staging / "manifest.json", ManifestFor({{"plugins/one.so", plugin::kStep1}}).dump(2) + "\n");
   const fs::path bundle = Dir() / "tar-made.lmbundle";
-  const Result made = RunProgram({tar.string(), "--format=ustar", "--owner=0", "--group=0", "--numeric-owner", "-cf",
-                                  bundle.string(), "-C", staging.string(), "manifest.json", "plugins/one.so"},
-                                 Dir() / ".runs" / "tar");
+  const ProcessResult made =
+      lm::test::Run({tar.string(), "--format=ustar", "--owner=0", "--group=0", "--numeric-owner", "-cf", bundle.string(),
+                     "-C", staging.string(), "manifest.json", "plugins/one.so"},
+                    Dir() / ".runs");
   ASSERT_TRUE(Succeeded(made));
   ASSERT_TRUE(Succeeded(Lm({"bundle", "verify", bundle.string()})));
   WriteConfig(json::array({bundle.string()}));
@@ -175,7 +176,7 @@ TEST_F(BundleCreateTest, BundleWrittenWithGnuTar) {
 }
 
 TEST_F(BundleCreateTest, CMakeHelperBuildsABundle) {
-  const Result inspect = Lm({"bundle", "inspect", kHelperBundle.string()});
+  const ProcessResult inspect = Lm({"bundle", "inspect", kHelperBundle.string()});
   ASSERT_TRUE(Succeeded(inspect));
   EXPECT_TRUE(Contains(inspect.out, "Bundle helper-made 1.2.3")) << inspect.out;
   EXPECT_TRUE(Contains(inspect.out, "2 files, 3 migrations")) << inspect.out;
@@ -191,9 +192,9 @@ TEST_F(BundleCreateTest, ExampleDemoRunsFromItsBundle) {
   CopyTo(kExampleDir / "conf-bundle.json", demo / "conf-bundle.json", fs::perms(0644));
   CopyTo(kExampleDir / "bookshop.lmbundle", demo / "bookshop.lmbundle", fs::perms(0644));
   const std::string config = (demo / "conf-bundle.json").string();
-  const Result up = Lm({"-c", config, "--up"});
+  const ProcessResult up = Lm({"-c", config, "--up"});
   ASSERT_TRUE(Succeeded(up));
-  const Result current = Lm({"-c", config, "current"});
+  const ProcessResult current = Lm({"-c", config, "current"});
   ASSERT_TRUE(Succeeded(current));
   EXPECT_EQ(current.out, "9\n");
   EXPECT_TRUE(fs::exists(demo / "demo-bundle.db"));
@@ -241,7 +242,7 @@ TEST_F(BundleCreateTest, CreateRefusesTwoPluginsWithOneFileName) {
   const fs::path a = CopyTo(plugin::kStep1, Folder("a") / "x.so");
   const fs::path b = CopyTo(plugin::kStep2, Folder("b") / "x.so");
   const fs::path out = Dir() / "app.lmbundle";
-  const Result made =
+  const ProcessResult made =
       Lm({"bundle", "create", out.string(), "--name", "a", "--bundle-version", "1", a.string(), b.string()});
   EXPECT_TRUE(Refused(made, 2, {"x.so"}));
   EXPECT_FALSE(fs::exists(out)) << "create wrote a bundle that cannot be read: "
@@ -254,7 +255,8 @@ TEST_F(BundleCreateTest, LoadingABundleWritesNoFiles) {
   const fs::path bundle = MakeBundle(release / "app.lmbundle", {plugin::kStep1, plugin::kPair});
   const fs::path tmp = Folder("tmp");
   WriteConfig(json::array({bundle.string()}));
-  const RunOptions fresh_tmp{{}, {{"TMPDIR", tmp.string()}}};
+  StartOptions fresh_tmp;
+  fresh_tmp.env = {{"TMPDIR", tmp.string()}};
   const std::vector<std::string> release_before = Listing(release);
 
   ASSERT_TRUE(Succeeded(Lm({"bundle", "inspect", bundle.string()}, fresh_tmp)));
@@ -272,13 +274,13 @@ TEST_F(BundleCreateTest, LoadingABundleWritesNoFiles) {
 TEST_F(BundleCreateTest, BundlePluginsRunFromMemory) {
   const fs::path bundle = MakeBundle(Dir() / "app.lmbundle", {plugin::kWhere});
   WriteConfig(json::array({bundle.string()}));
-  const Result from_bundle = LmConfig({"up"});
+  const ProcessResult from_bundle = LmConfig({"up"});
   ASSERT_TRUE(Succeeded(from_bundle));
   EXPECT_TRUE(Contains(from_bundle.out, "code mapped from /memfd:link-migration-plugin")) << from_bundle.out;
 
   const fs::path folder = Folder("migrations");
   const fs::path file = CopyTo(plugin::kWhere, folder / "where.so");
-  const Result from_folder = LmConfig({"-m", folder.string(), "down"});
+  const ProcessResult from_folder = LmConfig({"-m", folder.string(), "down"});
   ASSERT_TRUE(Succeeded(from_folder));
   EXPECT_TRUE(Contains(from_folder.out, "code mapped from " + file.string())) << from_folder.out;
 }

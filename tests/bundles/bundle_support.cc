@@ -2,99 +2,16 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 namespace bundle_test {
-
-TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "lm-bundle-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  // Tests chmod folders; make every one removable again first.
-  for (auto it = fs::recursive_directory_iterator(path_, ignored); !ignored && it != fs::recursive_directory_iterator();
-       it.increment(ignored)) {
-    if (it->is_directory(ignored)) fs::permissions(it->path(), fs::perms(0700), fs::perm_options::add, ignored);
-  }
-  fs::remove_all(path_, ignored);
-}
-
-std::string Result::Describe() const {
-  std::string how = signal ? "killed by signal " + std::to_string(signal) : "exit " + std::to_string(exit_code);
-  return how + "\nstdout:\n" + out + "stderr:\n" + err;
-}
-
-Result RunProgram(const std::vector<std::string>& argv, const fs::path& capture_dir, const RunOptions& options) {
-  fs::create_directories(capture_dir);
-  const fs::path out_path = capture_dir / "stdout";
-  const fs::path err_path = capture_dir / "stderr";
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) _exit(127);
-    if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(127);
-    for (const auto& [name, value] : options.env) setenv(name.c_str(), value.c_str(), 1);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  Result result;
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
-}
-
-std::string ReadFile(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-void WriteFile(const fs::path& file, const std::string& bytes) {
-  if (file.has_parent_path()) fs::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  if (!out) throw std::runtime_error("cannot write " + file.string());
-}
 
 fs::path CopyTo(const fs::path& from, const fs::path& to, fs::perms mode) {
   WriteFile(to, ReadFile(from));
@@ -186,15 +103,15 @@ fs::path BundleTest::WriteConfig(const nlohmann::json& migrations, const nlohman
   return file;
 }
 
-Result BundleTest::Lm(const std::vector<std::string>& args, const RunOptions& options) {
+ProcessResult BundleTest::Lm(const std::vector<std::string>& args, const StartOptions& options) {
   std::vector<std::string> argv{kRunner.string()};
   argv.insert(argv.end(), args.begin(), args.end());
   // Captures go beside the test's folder's contents, never into a folder a
   // test lists.
-  return RunProgram(argv, Dir() / ".runs" / std::to_string(++runs_), options);
+  return lm::test::Run(argv, Dir() / ".runs", lm::test::milliseconds(60000), options);
 }
 
-Result BundleTest::LmConfig(const std::vector<std::string>& args, const RunOptions& options) {
+ProcessResult BundleTest::LmConfig(const std::vector<std::string>& args, const StartOptions& options) {
   std::vector<std::string> all{"-c", (Dir() / "conf.json").string()};
   all.insert(all.end(), args.begin(), args.end());
   return Lm(all, options);
@@ -204,13 +121,13 @@ fs::path BundleTest::MakeBundle(const fs::path& out, const std::vector<fs::path>
                                 const std::string& version) {
   std::vector<std::string> args{"bundle", "create", out.string(), "--name", name, "--bundle-version", version};
   for (const fs::path& input : inputs) args.push_back(input.string());
-  const Result made = Lm(args);
+  const ProcessResult made = Lm(args);
   EXPECT_EQ(made.exit_code, 0) << made.Describe();
   return out;
 }
 
 std::vector<int64_t> BundleTest::Applied() {
-  const Result status = LmConfig({"status"});
+  const ProcessResult status = LmConfig({"status"});
   EXPECT_EQ(status.exit_code, 0) << status.Describe();
   std::vector<int64_t> versions;
   std::istringstream lines(status.out);
@@ -225,7 +142,7 @@ std::vector<int64_t> BundleTest::Applied() {
   return versions;
 }
 
-::testing::AssertionResult Refused(const Result& result, int code, const std::vector<std::string>& needles) {
+::testing::AssertionResult Refused(const ProcessResult& result, int code, const std::vector<std::string>& needles) {
   if (result.signal != 0 || result.exit_code != code)
     return ::testing::AssertionFailure() << "expected exit " << code << ", got " << result.Describe();
   const std::string prefix = "link-migration: error: ";
@@ -238,7 +155,7 @@ std::vector<int64_t> BundleTest::Applied() {
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult Succeeded(const Result& result) {
+::testing::AssertionResult Succeeded(const ProcessResult& result) {
   if (result.signal == 0 && result.exit_code == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "expected success, got " << result.Describe();
 }

@@ -1,19 +1,22 @@
 // What the bundle and trust tests share: where the runner, the stores and
-// the test plugins were built; a fresh folder per test; running the real
-// link-migration binary as a child process; and reading and rewriting a
-// bundle's tar members (through libarchive, independently of the runner's
-// own tar code) to craft tampered copies.
+// the test plugins were built; a fixture running the real link-migration
+// binary in a fresh folder per test (through tests/support); and reading and
+// rewriting a bundle's tar members (through libarchive, independently of the
+// runner's own tar code) to craft tampered copies.
 #ifndef LINK_MIGRATION_TESTS_BUNDLES_BUNDLE_SUPPORT_H
 #define LINK_MIGRATION_TESTS_BUNDLES_BUNDLE_SUPPORT_H
 
 #include <gtest/gtest.h>
-#include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "support/files.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
 
 namespace bundle_test {
 
@@ -35,40 +38,12 @@ inline const fs::path kWhere = BUNDLE_TEST_PLUGIN_WHERE;         // version 60: 
 inline const fs::path kWrongAbi = BUNDLE_TEST_PLUGIN_WRONG_ABI;  // version 50, claims ABI 99
 }  // namespace plugin
 
-// A fresh folder (mode 0700) under the system temporary folder, removed with
-// everything in it when the test ends.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
+using lm::test::ProcessResult;
+using lm::test::ReadFile;
+using lm::test::StartOptions;
+using lm::test::TempDir;
+using lm::test::WriteFile;
 
- private:
-  fs::path path_;
-};
-
-struct Result {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;
-  std::string out;
-  std::string err;
-  // "exit 4: <stderr>", for assertion messages.
-  std::string Describe() const;
-};
-
-struct RunOptions {
-  fs::path cwd;                                          // empty: the test's
-  std::vector<std::pair<std::string, std::string>> env;  // set in the child
-};
-
-// Runs `argv` (argv[0] a path) to completion (killed after 60 s), stdout and
-// stderr captured through files in `capture_dir`.
-Result RunProgram(const std::vector<std::string>& argv, const fs::path& capture_dir, const RunOptions& options = {});
-
-std::string ReadFile(const fs::path& file);
-void WriteFile(const fs::path& file, const std::string& bytes);
 // Copies `from` to `to` (mode 0755 unless given), creating folders.
 fs::path CopyTo(const fs::path& from, const fs::path& to, fs::perms mode = fs::perms(0755));
 // Every entry under `folder`, relative, sorted ("a", "a/b.so").
@@ -101,9 +76,9 @@ class BundleTest : public ::testing::Test {
   fs::path WriteConfig(const nlohmann::json& migrations, const nlohmann::json& extra = nlohmann::json::object());
 
   // Runs the runner with these arguments.
-  Result Lm(const std::vector<std::string>& args, const RunOptions& options = {});
+  ProcessResult Lm(const std::vector<std::string>& args, const StartOptions& options = {});
   // -c Dir()/conf.json <args>.
-  Result LmConfig(const std::vector<std::string>& args, const RunOptions& options = {});
+  ProcessResult LmConfig(const std::vector<std::string>& args, const StartOptions& options = {});
   // `bundle create OUT --name N --bundle-version V inputs...`; asserts success.
   fs::path MakeBundle(const fs::path& out, const std::vector<fs::path>& inputs, const std::string& name = "demo",
                       const std::string& version = "1.0.0");
@@ -112,14 +87,13 @@ class BundleTest : public ::testing::Test {
 
  private:
   TempDir dir_;
-  int runs_ = 0;
 };
 
 // The runner refused: exit `code`, and stderr is exactly one line
 // "link-migration: error: ..." holding every one of `needles`.
-::testing::AssertionResult Refused(const Result& result, int code, const std::vector<std::string>& needles);
+::testing::AssertionResult Refused(const ProcessResult& result, int code, const std::vector<std::string>& needles);
 // The runner succeeded (exit 0), with stderr shown otherwise.
-::testing::AssertionResult Succeeded(const Result& result);
+::testing::AssertionResult Succeeded(const ProcessResult& result);
 
 }  // namespace bundle_test
 

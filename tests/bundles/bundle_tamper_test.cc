@@ -41,7 +41,7 @@ class TamperTest : public BundleTest {
   // A migrate run from bad_ is refused before anything runs.
   ::testing::AssertionResult MigrateRefused(const std::vector<std::string>& needles, const json& trust = json()) {
     WriteConfig(json::array({bad_.string()}), trust.is_null() ? json::object() : json{{"trust", trust}});
-    const Result up = LmConfig({"up"});
+    const ProcessResult up = LmConfig({"up"});
     if (up.out.find("bundle-step up") != std::string::npos)
       return ::testing::AssertionFailure() << "a step ran: " << up.Describe();
     if (fs::exists(Dir() / "state.json")) return ::testing::AssertionFailure() << "the store was opened";
@@ -152,7 +152,7 @@ TEST_F(TamperTest, ChangedManifestOfASignedBundle) {
   TamperManifest([](json& manifest) { manifest["version"] = "1.0.1"; });
   EXPECT_TRUE(Refused(Lm({"bundle", "verify", bad_.string(), "--trusted-key", key}), 4,
                       {bad_.string(), "does not match the manifest"}));
-  const Result inspect = Lm({"bundle", "inspect", bad_.string()});
+  const ProcessResult inspect = Lm({"bundle", "inspect", bad_.string()});
   EXPECT_TRUE(Succeeded(inspect));
   EXPECT_NE(inspect.out.find("INVALID"), std::string::npos) << inspect.out;
   EXPECT_TRUE(MigrateRefused({bad_.string(), "does not match the manifest"}, {{"bundle_keys", {key}}}));

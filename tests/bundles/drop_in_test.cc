@@ -36,7 +36,7 @@ TEST_F(DropInTest, FolderIsReadAgainOnEveryRun) {
   EXPECT_EQ(Applied(), std::vector<int64_t>{1});
 
   DropIn(plugin::kStep2, "step_2.so");
-  const Result second = LmConfig({"up"});
+  const ProcessResult second = LmConfig({"up"});
   ASSERT_TRUE(Succeeded(second));
   EXPECT_NE(second.out.find("bundle-step up 2"), std::string::npos) << second.out;
   EXPECT_EQ(second.out.find("bundle-step up 1"), std::string::npos) << second.out;
@@ -63,7 +63,7 @@ TEST_F(DropInTest, PartialCopyAndHiddenNamesAreSkipped) {
   for (const char* name : {".step_2.so", "step_2.so.part", "step_2.so.tmp", "step_2.so~", ".#step_2.so", "step_2.part",
                            "step_2.tmp", "step_2.so.swp", "README"})
     WriteFile(folder_ / name, half);
-  const Result up = LmConfig({"up"});
+  const ProcessResult up = LmConfig({"up"});
   ASSERT_TRUE(Succeeded(up));
   EXPECT_EQ(Applied(), std::vector<int64_t>{1});
 }

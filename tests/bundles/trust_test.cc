@@ -33,7 +33,7 @@ class TrustTest : public BundleTest {
   static bool Root() { return geteuid() == 0; }
 
   ::testing::AssertionResult UpRefused(const std::vector<std::string>& needles) {
-    const Result up = LmConfig({"up"});
+    const ProcessResult up = LmConfig({"up"});
     if (up.out.find("bundle-step up") != std::string::npos)
       return ::testing::AssertionFailure() << "a step ran: " << up.Describe();
     return Refused(up, 4, needles);
@@ -72,7 +72,7 @@ TEST_F(TrustTest, RefusalInAStickyFolderDoesNotAdviseChmodOfIt) {
   const fs::path bundle = MakeBundle(shared / "app.lmbundle", {plugin::kStep1});
   fs::permissions(shared, fs::perms(01777));
   WriteConfig(json::array({bundle.string()}));
-  const Result up = LmConfig({"up"});
+  const ProcessResult up = LmConfig({"up"});
   EXPECT_TRUE(Refused(up, 4, {bundle.string(), shared.string() + " is writable by others"}));
   EXPECT_EQ(up.err.find("chmod go-w " + shared.string()), std::string::npos) << up.err;
 }

@@ -1,6 +1,7 @@
-// What every link-migration test shares: where the test plugins and the
-// stores were built, a fresh temporary folder per test, small file helpers,
-// and a reader for the test plugins' ledger table.
+// What the runner and CLI tests share: where the test plugins and the stores
+// were built, copying plugins into a test's folder, and a reader for the test
+// plugins' ledger table. TempDir, ReadFile and WriteFile come from
+// tests/support.
 #ifndef LM_TEST_PLUGINS_TEST_PLUGINS_H
 #define LM_TEST_PLUGINS_TEST_PLUGINS_H
 
@@ -9,11 +10,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "support/files.h"
+#include "support/temp_dir.h"
 
 namespace lm_test {
 
@@ -55,42 +57,9 @@ inline const fs::path kStoreDir = LM_TEST_STORE_DIR;
 // plugins_example's user-written store with the minimal two-function contract.
 inline const fs::path kVersionFileStore = LM_TEST_VERSION_FILE_STORE;
 
-// A fresh folder, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lm-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const fs::path& relative) const { return path_ / relative; }
-
- private:
-  fs::path path_;
-};
-
-inline std::string ReadFile(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-inline void WriteFile(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + file.string());
-}
+using lm::test::ReadFile;
+using lm::test::TempDir;
+using lm::test::WriteFile;
 
 // Copies `plugin` into `folder`, under `name` (default: its own file name).
 inline fs::path CopyPlugin(const fs::path& plugin, const fs::path& folder, const std::string& name = "") {

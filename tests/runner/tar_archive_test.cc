@@ -4,13 +4,14 @@
 #include "catalog/tar_archive.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "support/files.h"
+#include "support/temp_dir.h"
 
 namespace lm {
 namespace {
@@ -19,29 +20,12 @@ namespace fs = std::filesystem;
 
 class TarArchiveTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "lm-tar-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs a shell command in the test's folder; true when it exits 0.
   bool Shell(const std::string& command) const {
-    return std::system(("cd '" + dir_.string() + "' && " + command + " >/dev/null 2>&1").c_str()) == 0;
+    return std::system(("cd '" + dir_.path().string() + "' && " + command + " >/dev/null 2>&1").c_str()) == 0;
   }
 
-  void WriteFile(const fs::path& relative, const std::string& bytes) const {
-    fs::create_directories((dir_ / relative).parent_path());
-    std::ofstream(dir_ / relative, std::ios::binary) << bytes;
-  }
-
-  std::string ReadFile(const fs::path& relative) const {
-    std::ifstream in(dir_ / relative, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  fs::path dir_;
+  test::TempDir dir_;
 };
 
 const std::string kLongName = "plugins/" + std::string(120, 'n') + ".so";  // past ustar's 100 + 155 split
@@ -58,7 +42,8 @@ TEST_F(TarArchiveTest, GnuTarExtractsWhatWeWrite) {
   ASSERT_EQ(WriteTar(dir_ / "out.tar", members), "");
   EXPECT_EQ(fs::file_size(dir_ / "out.tar") % 10240, 0u);
   ASSERT_TRUE(Shell("mkdir x && tar -xf out.tar -C x"));
-  for (const TarMember& member : members) EXPECT_EQ(ReadFile("x/" + member.name), member.bytes) << member.name;
+  for (const TarMember& member : members)
+    EXPECT_EQ(test::ReadFile(dir_ / ("x/" + member.name)), member.bytes) << member.name;
   EXPECT_FALSE(fs::exists(dir_ / "out.tar.part"));
 }
 
@@ -75,8 +60,8 @@ TEST_F(TarArchiveTest, RoundTripKeepsOrderAndBytes) {
 }
 
 TEST_F(TarArchiveTest, ReadsEveryFormatGnuTarWrites) {
-  WriteFile("in/manifest.json", "{\"a\": 1}");
-  WriteFile("in/" + kLongName, Binary(2000));
+  test::WriteFile(dir_ / "in/manifest.json", "{\"a\": 1}");
+  test::WriteFile(dir_ / ("in/" + kLongName), Binary(2000));
   for (const std::string format : {"ustar", "gnu", "pax", "posix", "oldgnu"}) {
     const std::string names = format == "ustar" ? "manifest.json" : "manifest.json " + kLongName;
     ASSERT_TRUE(Shell("tar --format=" + format + " -cf " + format + ".tar -C in " + names)) << format;
@@ -94,14 +79,14 @@ TEST_F(TarArchiveTest, ReadsEveryFormatGnuTarWrites) {
 }
 
 TEST_F(TarArchiveTest, RefusesAFolderMember) {
-  WriteFile("in/sub/file", "x");
+  test::WriteFile(dir_ / "in/sub/file", "x");
   ASSERT_TRUE(Shell("tar -cf dir.tar -C in sub"));
   std::vector<TarMember> read;
   EXPECT_EQ(ReadTar(dir_ / "dir.tar", &read), "member 'sub/' is not a regular file");
 }
 
 TEST_F(TarArchiveTest, RefusesUnsafeAndRepeatedNames) {
-  WriteFile("in/f", "x");
+  test::WriteFile(dir_ / "in/f", "x");
   ASSERT_TRUE(Shell("tar -cf dotdot.tar -C in --transform 's,^f,../f,' -P f"));
   std::vector<TarMember> read;
   EXPECT_EQ(ReadTar(dir_ / "dotdot.tar", &read), "member '../f' has an unsafe name");
@@ -112,21 +97,21 @@ TEST_F(TarArchiveTest, RefusesUnsafeAndRepeatedNames) {
 
 TEST_F(TarArchiveTest, RefusesDamage) {
   ASSERT_EQ(WriteTar(dir_ / "good.tar", {{"plugins/a.so", Binary(3000)}}), "");
-  const std::string good = ReadFile("good.tar");
+  const std::string good = test::ReadFile(dir_ / "good.tar");
   std::vector<TarMember> read;
 
   std::string flipped = good;
   flipped[10] ^= 1;  // inside the first header's name
-  WriteFile("flipped.tar", flipped);
+  test::WriteFile(dir_ / "flipped.tar", flipped);
   EXPECT_EQ(ReadTar(dir_ / "flipped.tar", &read), "damaged archive: header checksum mismatch at byte 0");
 
-  WriteFile("cut.tar", good.substr(0, 512 + 1000));
+  test::WriteFile(dir_ / "cut.tar", good.substr(0, 512 + 1000));
   EXPECT_EQ(ReadTar(dir_ / "cut.tar", &read), "member 'plugins/a.so' is truncated");
 
-  WriteFile("half-header.tar", good.substr(0, 300));
+  test::WriteFile(dir_ / "half-header.tar", good.substr(0, 300));
   EXPECT_EQ(ReadTar(dir_ / "half-header.tar", &read), "damaged archive: truncated header");
 
-  WriteFile("empty.tar", "");
+  test::WriteFile(dir_ / "empty.tar", "");
   EXPECT_EQ(ReadTar(dir_ / "empty.tar", &read), "damaged archive: truncated header");
 
   EXPECT_NE(ReadTar(dir_ / "missing.tar", &read).find("cannot open as a tar archive"), std::string::npos);

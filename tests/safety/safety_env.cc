@@ -60,8 +60,10 @@ std::vector<int64_t> QuerySqlite(const std::filesystem::path& database, const st
 
 namespace {
 
+// No file yet: no step has written one.
 std::vector<int64_t> FileLedger(const std::filesystem::path& file) {
   std::vector<int64_t> versions;
+  if (!std::filesystem::exists(file)) return versions;
   for (const std::string& line : Lines(ReadFile(file))) {
     int64_t version = 0;
     if (!ParseInteger(line, &version)) throw std::runtime_error("the ledger file has a torn line: '" + line + "'");
@@ -278,6 +280,20 @@ int64_t Workspace::Current() const {
   if (lines.size() != 1 || !ParseInteger(lines[0], &version))
     throw std::runtime_error("current printed no version: " + current.Describe());
   return version;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> LinesWith(const std::string& text, const std::string& needle) {
+  std::vector<std::string> found;
+  for (std::string& line : Lines(text))
+    if (line.find(needle) != std::string::npos) found.push_back(std::move(line));
+  return found;
 }
 
 std::map<int64_t, int> Count(const std::vector<int64_t>& values) {

@@ -15,9 +15,32 @@
 #include <string>
 #include <vector>
 
-#include "subprocess.h"
+#include "support/files.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
 
 namespace lm::safety {
+
+// The shared test helpers (tests/support), by the names the safety tests use.
+using lm::test::ChildrenOf;
+using lm::test::Clock;
+using lm::test::EnableReaping;
+using lm::test::milliseconds;
+using lm::test::PidWatch;
+using lm::test::PollUntil;
+using lm::test::Process;
+using lm::test::ProcessResult;
+using lm::test::ReadFile;
+using lm::test::Run;
+using lm::test::StartGate;
+using lm::test::StartOptions;
+using lm::test::TempDir;
+using lm::test::WriteFile;
+
+// `text` cut at its newlines.
+std::vector<std::string> Lines(const std::string& text);
+// The lines of `text` that contain `needle`.
+std::vector<std::string> LinesWith(const std::string& text, const std::string& needle);
 
 enum class StoreKind { kSqlite, kJsonFile, kPostgresAdvisory, kPostgresLease };
 

@@ -3,22 +3,15 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <filesystem>
-#include <string>
-#include <system_error>
-
-#include "subprocess.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  lm::safety::EnableReaping();
+  lm::test::EnableReaping();
   // The runners these tests start keep their plugin metadata cache in a
   // folder of this run's own, never in the user's ~/.cache.
-  std::string cache = (std::filesystem::temp_directory_path() / "lm-safety-cache-XXXXXX").string();
-  const bool own_cache = mkdtemp(cache.data()) != nullptr;
-  if (own_cache) setenv("LINK_MIGRATION_CACHE_DIR", (cache + "/cache").c_str(), 1);
-  const int result = RUN_ALL_TESTS();
-  std::error_code ignored;
-  if (own_cache) std::filesystem::remove_all(cache, ignored);
-  return result;
+  const lm::test::TempDir cache;
+  setenv("LINK_MIGRATION_CACHE_DIR", (cache / "cache").c_str(), 1);
+  return RUN_ALL_TESTS();
 }
