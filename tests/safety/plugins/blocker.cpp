@@ -2,11 +2,6 @@
 // go: it opens params.fifo for reading, which blocks until the test opens the
 // write end, then reads until the test writes a byte or closes it. Version 2
 // is an ordinary ledger migration.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -19,14 +14,7 @@ namespace {
 void WaitForRelease(Context& ctx) {
   const std::string fifo = ctx.param_string("fifo");
   if (fifo.empty()) throw std::runtime_error("params.fifo is missing");
-  int fd;
-  while ((fd = open(fifo.c_str(), O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  if (fd < 0) throw std::runtime_error("cannot open " + fifo + ": " + std::strerror(errno));
-  char byte;
-  while (read(fd, &byte, 1) < 0 && errno == EINTR) {
-  }
-  close(fd);
+  safety::WaitOnFifo(fifo);
   safety::Append(ctx, 1);
 }
 

@@ -37,16 +37,7 @@ void HoldUntilReleased(Context& ctx) {
   const std::string pid_file = ctx.param_string("pid_file");
   if (!pid_file.empty()) WritePid(pid_file);
   const std::string fifo = ctx.param_string("fifo");
-  if (!fifo.empty()) {
-    int fd;
-    while ((fd = open(fifo.c_str(), O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
-    }
-    if (fd < 0) throw std::runtime_error("cannot open " + fifo + ": " + std::strerror(errno));
-    char byte;
-    while (read(fd, &byte, 1) < 0 && errno == EINTR) {
-    }
-    close(fd);
-  }
+  if (!fifo.empty()) safety::WaitOnFifo(fifo);
   safety::Append(ctx, 2);
 }
 

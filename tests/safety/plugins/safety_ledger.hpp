@@ -1,5 +1,6 @@
 // What the safety test plugins share: a ledger that every migration appends
-// its version to, kept so that a version applied twice shows up twice.
+// its version to, kept so that a version applied twice shows up twice; and
+// a wait on a fifo that holds a step until the test lets it go.
 //
 //   sqlite store      table ledger(version INTEGER NOT NULL), no key, through
 //                     the store's own sqlite3 handle: in the step's transaction
@@ -54,6 +55,19 @@ inline void AppendToFile(const std::string& path, std::int64_t version) {
   const bool synced = written && fsync(fd) == 0;
   close(fd);
   if (!synced) throw std::runtime_error("cannot append to " + path + ": " + std::strerror(errno));
+}
+
+// Opens `fifo` for reading, which blocks until the test opens the write
+// end, then reads until the test writes a byte or closes it.
+inline void WaitOnFifo(const std::string& fifo) {
+  int fd;
+  while ((fd = open(fifo.c_str(), O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (fd < 0) throw std::runtime_error("cannot open " + fifo + ": " + std::strerror(errno));
+  char byte;
+  while (read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(fd);
 }
 
 inline void Append(const Context& ctx, std::int64_t version) {
