@@ -115,6 +115,27 @@ TEST_F(FullDiskTest, SqliteCommitThatFailsIsRecordedAsRolledBack) {
   EXPECT_THAT(Run({"status"}).out, ContainsRegex("\n +44 +applied +blob_44"));
 }
 
+// In group mode the run's one COMMIT fails; SQLite rolled it back, and the
+// error says so rather than leaving the reader to guess.
+TEST_F(FullDiskTest, SqliteGroupCommitThatFailsSaysTheGroupWasRolledBack) {
+  const fs::path database = DiskDir() / "target.db";
+  WriteConfig({{"migrations", "migrations"},
+               {"store", {{"plugin", "sqlite"}, {"options", {{"database", "disk/target.db"}}}}},
+               {"params", {{"blob_bytes", 1 << 20}}}});
+  ASSERT_EQ(Run({"up", "--steps", "1"}).exit_code, 0);
+  disk_.Fill(256u << 10);
+
+  CliResult failed = Run({"up", "--group"});
+  LM_EXPECT_ERROR(failed, 5, "could not commit");
+  EXPECT_THAT(failed.err, HasSubstr("; the whole group was rolled back")) << failed;
+  EXPECT_THAT(Run({"status"}).out, ContainsRegex("\n +44 +pending +blob_44"));
+  EXPECT_EQ(ReadLedger(database), (std::set<int64_t>{1}));
+
+  disk_.Free();
+  LM_EXPECT_OK(Run({"up", "--group"}));
+  EXPECT_EQ(ReadLedger(database), (std::set<int64_t>{1, 44}));
+}
+
 // A store built before lm_store_api.in_transaction cannot say that its
 // transaction is gone, and is never asked: the runner believes only a
 // rollback that works, so the step stays failed-partial for a human, as
