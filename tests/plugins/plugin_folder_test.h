@@ -1,14 +1,11 @@
 // The fixture the runner and CLI tests build on: a fresh folder per test as
 // the runner sees it (conf.json, the migrations folder the test copies
 // plugins into, the sqlite store's target.db or the json-file store's
-// versions.json, the ledger the test plugins write), and a plugin metadata
-// cache of the test's own.
+// versions.json, the ledger the test plugins write).
 #ifndef LM_TEST_PLUGINS_PLUGIN_FOLDER_TEST_H
 #define LM_TEST_PLUGINS_PLUGIN_FOLDER_TEST_H
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
@@ -20,11 +17,6 @@ namespace lm_test {
 
 class PluginFolderTest : public ::testing::Test {
  protected:
-  // Each test's plugin metadata cache is its own (never the user's), in a
-  // folder apart so tests that list the test's folder do not see it.
-  PluginFolderTest() { setenv("LINK_MIGRATION_CACHE_DIR", CacheDir().c_str(), 1); }
-
-  fs::path CacheDir() const { return cache_ / "cache"; }
   fs::path ConfigFile() const { return dir_ / "conf.json"; }
   fs::path Database() const { return dir_ / "target.db"; }
   fs::path JsonStoreFile() const { return dir_ / "versions.json"; }
@@ -56,7 +48,6 @@ class PluginFolderTest : public ::testing::Test {
   std::set<int64_t> JsonFileLedger() const { return ReadLedger(dir_ / "ledger.db"); }
 
   TempDir dir_;
-  TempDir cache_;
 };
 
 }  // namespace lm_test

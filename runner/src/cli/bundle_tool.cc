@@ -40,6 +40,7 @@ Status CreateBundle(const fs::path& out, const std::vector<fs::path>& inputs, co
   }
   Catalog catalog;
   LM_RETURN_IF_ERROR(LoadCatalog(sources, trust, BundlePolicy{}, &catalog));
+  LM_RETURN_IF_ERROR(catalog.Usable());  // a bundle is made of plugins that all read well
 
   std::map<std::string, std::vector<BundleMigration>> by_file;
   for (const Migration& migration : catalog.migrations())

@@ -211,8 +211,7 @@ std::string HelpText() {
   text << "\n" << VisibleOptions();
   text << "\nExit codes:\n";
   for (const ExitCodeSpec& exit : kExitCodes) text << "  " << (exit.code < 10 ? " " : "") << exit.code << "  " << exit.meaning << "\n";
-  text << "\nEnvironment: NO_COLOR (set and not empty) turns colour off; LINK_MIGRATION_CACHE_DIR is where\n"
-          "plugin metadata is cached (empty: no cache). More in docs/cli.md.\n";
+  text << "\nEnvironment: NO_COLOR (set and not empty) turns colour off. More in docs/cli.md.\n";
   return text.str();
 }
 

@@ -130,7 +130,8 @@ typedef struct lm_plugin {
 /* Pointer-free metadata, readable from the library file without loading it,
  * so `status` and a run with nothing to do need not load every plugin. The
  * C++ LINK_MIGRATION macro writes one record per migration into the linker
- * section LM_META_SECTION; a plugin without the section is simply loaded.
+ * section LM_META_SECTION; a plugin without the section is read by loading
+ * it in a short-lived checking process (never in the runner's own).
  * The runner checks the records against the descriptors whenever it loads
  * the plugin. Fixed layout: never changes; a new layout gets a new magic. */
 #define LM_META_SECTION "lm_meta"
