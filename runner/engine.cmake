@@ -7,7 +7,6 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE
 set(LM_CONFIG_SCHEMA_CC "${CMAKE_CURRENT_BINARY_DIR}/config_schema_text.cc")
 configure_file(src/config/config_schema_text.cc.in "${LM_CONFIG_SCHEMA_CC}" @ONLY)
 add_library(link_migration_engine STATIC
-  src/run/ahead_loader.cc
   src/catalog/bundle.cc
   src/cli/bundle_tool.cc
   src/catalog/catalog.cc
@@ -23,12 +22,9 @@ add_library(link_migration_engine STATIC
   src/base/environment.cc
   src/run/executor.cc
   src/catalog/library_file.cc
-  src/run/loading_mark.cc
-  src/run/overlap_thread.cc
   src/plan/plan.cc
   src/catalog/plugin_library.cc
-  src/run/records_look.cc
-  src/run/relay_format.cc
+  src/base/relay_format.cc
   src/run/step_context.cc
   src/run/supervisor.cc
   src/catalog/tar_archive.cc
