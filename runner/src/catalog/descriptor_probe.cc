@@ -1,6 +1,8 @@
 #include "catalog/descriptor_probe.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +33,12 @@ bool WriteAll(int fd, const std::string& bytes) {
 }
 
 // The child: reads files [begin, end) and sends what it found. Never returns.
-[[noreturn]] void RunChild(int out, size_t begin, size_t end, const DescriptorReader& read_descriptors) {
+[[noreturn]] void RunChild(int out, pid_t parent, size_t begin, size_t end,
+                           const DescriptorReader& read_descriptors) {
+  // Like the worker, it never outlives the runner (a parent that died before
+  // this call is seen as a new parent).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(1);
   // What a plugin prints while it loads is no part of the command's output
   // (the worker loads it again, and that one's output is the one shown).
   const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -144,10 +151,11 @@ size_t ProbeFrom(size_t begin, const std::vector<std::string>& names, const Desc
         ErrorKind::kPluginLoad, names[begin] + ": cannot start a process to load it in: " + std::strerror(errno));
     return 1;
   }
+  const pid_t parent = getpid();
   const pid_t child = fork();
   if (child == 0) {
     close(channel[0]);
-    RunChild(channel[1], begin, names.size(), read_descriptors);
+    RunChild(channel[1], parent, begin, names.size(), read_descriptors);
   }
   close(channel[1]);
   if (child < 0) {
