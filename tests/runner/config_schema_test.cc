@@ -5,13 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "config/config_schema.h"
+#include "support/files.h"
 
 namespace lm_test {
 namespace {
@@ -19,13 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
-
-std::string ReadText(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using lm::test::ReadFile;
 
 // "" when `instance` matches `schema`, else "<path>: <message>".
 std::string Check(const json& schema, const json& instance) {
@@ -35,7 +28,7 @@ std::string Check(const json& schema, const json& instance) {
 }
 
 TEST(ConfigSchemaTest, EmbeddedSchemaIsTheDocsFile) {
-  const std::string docs = ReadText(LM_CONFIG_SCHEMA_FILE);
+  const std::string docs = ReadFile(LM_CONFIG_SCHEMA_FILE);
   ASSERT_FALSE(docs.empty());
   EXPECT_EQ(lm::ConfigSchemaText(), docs);
 }
@@ -46,7 +39,7 @@ TEST(ConfigSchemaTest, EmbeddedSchemaUsesOnlySupportedKeywords) {
 }
 
 TEST(ConfigSchemaTest, EveryKeyIsDocumentedInConfigMd) {
-  const std::string docs = ReadText(LM_CONFIG_DOC_FILE);
+  const std::string docs = ReadFile(LM_CONFIG_DOC_FILE);
   const json& properties = lm::ConfigSchema()["properties"];
   size_t keys = 0;
   for (const auto& [key, schema] : properties.items()) {
@@ -69,7 +62,7 @@ TEST(ConfigSchemaTest, ExampleConfigsMatch) {
   for (const fs::directory_entry& entry : fs::directory_iterator(LM_EXAMPLES_SOURCE_DIR)) {
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(entry.path().string());
-    json config = json::parse(ReadText(entry.path()));
+    json config = json::parse(ReadFile(entry.path()));
     EXPECT_EQ(Check(lm::ConfigSchema(), config), "");
     ++checked;
   }
