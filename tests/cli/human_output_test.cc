@@ -111,16 +111,20 @@ TEST_F(HumanOutputTest, NoColourWhenAskedNotTo) {
   EXPECT_THAT(RunOnTerminal({"down", "--no-color"}).out, Not(ContainsRegex(kColour)));
 }
 
-TEST_F(HumanOutputTest, ProgressLineOnePerStepInAPipe) {
+// In a pipe a step's line is written whole when it starts (a log read line
+// by line shows a hung step), and its duration beneath it when it ends.
+TEST_F(HumanOutputTest, ProgressLinesInAPipe) {
   CliResult result = Run({"to", "2"});
   LM_EXPECT_OK(result);
   EXPECT_THAT(result.out, ::testing::MatchesRegex("Migrating sqlite from version 0 to 2 in 2 steps\\.\n"
-                                                  "\\[1/2\\] applying 1 ledger_1 \\.\\.\\. [0-9]+ ms\n"
-                                                  "\\[2/2\\] applying 2 ledger_2 \\.\\.\\. [0-9]+ ms\n"
+                                                  "\\[1/2\\] applying 1 ledger_1 \\.\\.\\.\n"
+                                                  "    done in [0-9]+ ms\n"
+                                                  "\\[2/2\\] applying 2 ledger_2 \\.\\.\\.\n"
+                                                  "    done in [0-9]+ ms\n"
                                                   "Done: sqlite is at version 2 after 2 steps in [0-9]+ ms\\.\n"));
   result = Run({"down"});
   LM_EXPECT_OK(result);
-  EXPECT_THAT(result.out, HasSubstr("\n[1/2] reverting 2 ledger_2 ... "));
+  EXPECT_THAT(result.out, HasSubstr("\n[1/2] reverting 2 ledger_2 ...\n    done in "));
   EXPECT_THAT(result.out, HasSubstr("\nDone: sqlite is at version 0 after 2 steps in "));
 }
 

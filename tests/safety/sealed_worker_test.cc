@@ -145,7 +145,9 @@ bool ReadUntil(int fd, std::string* text, const std::string& needle, millisecond
   }
 }
 
-// stdout a pipe: "[2/2] applying 2 ..." is there while step 2 waits for us.
+// stdout a pipe: the whole line "[2/2] applying 2 held ...", newline and
+// all, is there while step 2 waits for us: a log read line by line (a CI
+// job's) shows which step hangs.
 TEST(StepStartTest, ShownInAPipeWhileTheStepRuns) {
   Workspace ws(StoreKind::kSqlite);
   ws.AddPlugin(LM_SAFETY_PLUGIN_HOLD, "hold.so");
@@ -158,7 +160,7 @@ TEST(StepStartTest, ShownInAPipeWhileTheStepRuns) {
   close(out[1]);
 
   std::string text;
-  const bool shown = ReadUntil(out[0], &text, "[2/2] applying 2", milliseconds(15000));
+  const bool shown = ReadUntil(out[0], &text, "[2/2] applying 2 held ...\n", milliseconds(15000));
   const bool step_running = !runner.Ended();
   EXPECT_TRUE(shown) << "in 15 s with step 2 held, the runner's stdout showed only:\n" << text;
   EXPECT_TRUE(step_running) << "the runner ended while step 2 was held";

@@ -68,8 +68,7 @@ void HumanReporter::DrawLive() {
 void HumanReporter::CloseHeading() {
   if (style_.live) std::fputs(kEraseLine, out_);
   if (heading_open_) {
-    // In a pipe the heading and its " ..." are already written.
-    std::fprintf(out_, "%s\n", style_.live ? (heading_ + " ...").c_str() : "");
+    std::fprintf(out_, "%s ...\n", heading_.c_str());
     heading_open_ = false;
   }
 }
@@ -141,7 +140,10 @@ void HumanReporter::StepStarted(const PlannedStep& step, size_t index, size_t co
     if (!ticker_.joinable()) ticker_ = std::thread([this] { Tick(); });
     DrawLive();
   } else {
-    std::fprintf(out_, "%s ...", heading_.c_str());
+    // A whole line, written now: a log read line by line (a CI job's, the
+    // journal's) shows which step runs, even one that hangs.
+    std::fprintf(out_, "%s ...\n", heading_.c_str());
+    heading_open_ = false;
     std::fflush(out_);
   }
   if (style_.verbosity == Verbosity::kVerbose) {
@@ -174,7 +176,7 @@ void HumanReporter::StepFinished(const PlannedStep&, const StepOutcome& outcome)
   if (style_.live) std::fputs(kEraseLine, out_);
   if (heading_open_) {
     const std::string result = outcome.ok ? style_.palette.Paint(Ms(outcome.duration_ms), Colour::kGreen) : failed;
-    std::fprintf(out_, "%s %s\n", style_.live ? (heading_ + " ...").c_str() : "", result.c_str());
+    std::fprintf(out_, "%s ... %s\n", heading_.c_str(), result.c_str());
     heading_open_ = false;
   } else if (outcome.ok) {
     std::fprintf(out_, "%sdone in %s\n", kIndent, style_.palette.Paint(Ms(outcome.duration_ms), Colour::kGreen).c_str());

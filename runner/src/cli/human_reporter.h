@@ -1,7 +1,8 @@
 // Reports for people: a progress line per step ("[2/5] applying 12
 // add_index ... 34 ms"), the step's output indented beneath, and a final
 // line. On a terminal the running step's line counts its elapsed time live;
-// in a pipe or a file each step is written once, as it goes.
+// in a pipe or a file the step's line is written whole when it starts, and
+// "done in 34 ms" beneath it when it ends.
 #ifndef LINK_MIGRATION_RUNNER_HUMAN_REPORTER_H
 #define LINK_MIGRATION_RUNNER_HUMAN_REPORTER_H
 
