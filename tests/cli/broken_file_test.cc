@@ -70,5 +70,25 @@ TEST_F(CliTest, PluginWithoutMetaRuns) {
   EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2}));
 }
 
+// current, -v and history need the store only: a migrations folder that is
+// gone (a deploy that has not unpacked yet) does not stop them, while the
+// commands that need the plugins still name it.
+TEST_F(CliTest, CurrentAndHistoryReadNoPluginFolder) {
+  AddPlugins({plugin::kLedger1});
+  UseSqlite();
+  LM_EXPECT_OK(Run({"up"}));
+  fs::remove_all(MigrationsDir());
+  CliResult current = Run({"current"});
+  LM_EXPECT_OK(current);
+  EXPECT_EQ(current.out, "1\n");
+  CliResult version = Run({"-v"});
+  LM_EXPECT_OK(version);
+  EXPECT_EQ(version.out, "1\n");
+  CliResult history = Run({"history", "--output", "json"});
+  LM_EXPECT_OK(history);
+  EXPECT_EQ(json::parse(history.out)["events"].size(), 1u);
+  LM_EXPECT_ERROR(Run({"status"}), 3, MigrationsDir().string());
+}
+
 }  // namespace
 }  // namespace lm_test

@@ -290,6 +290,8 @@ Status EngineOptionsFrom(const Invocation& inv, EngineOptions* options) {
     if (*inv.step_timeout_ms <= 0) return Status::Error(ErrorKind::kUsage, "--step-timeout needs MS > 0");
     options->step_timeout = std::chrono::milliseconds(*inv.step_timeout_ms);
   }
+  const bool prints_version = inv.command.empty() && inv.print_version;  // as Run picks "current"
+  options->store_only = inv.command == "current" || inv.command == "history" || prints_version;
   return Status::Ok();
 }
 

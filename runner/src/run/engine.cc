@@ -43,9 +43,11 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engin
   LM_RETURN_IF_ERROR(LoadConfig(options.config_file, &config));
   if (!options.migration_locations.empty()) config.migration_dirs = options.migration_locations;
   std::unique_ptr<Engine> opened(new Engine(options, std::move(config)));
-  std::vector<MigrationSource> sources;
-  LM_RETURN_IF_ERROR(DiscoverMigrationSources(opened->config_.migration_dirs, &sources));
-  LM_RETURN_IF_ERROR(LoadCatalog(sources, opened->config_.trust, opened->config_.bundles, &opened->catalog_));
+  if (!options.store_only) {
+    std::vector<MigrationSource> sources;
+    LM_RETURN_IF_ERROR(DiscoverMigrationSources(opened->config_.migration_dirs, &sources));
+    LM_RETURN_IF_ERROR(LoadCatalog(sources, opened->config_.trust, opened->config_.bundles, &opened->catalog_));
+  }
   *engine = std::move(opened);
   return Status::Ok();
 }

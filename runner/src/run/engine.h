@@ -38,6 +38,10 @@ struct EngineOptions {
   // Overrides the config's step_timeout_ms.
   std::optional<std::chrono::milliseconds> step_timeout;
   const Environment* environment = &SystemEnvironment();
+  // For commands that need the store only (current, history): no plugin
+  // folder or bundle is read, so none that is missing or broken can stop
+  // them, and the catalog stays empty.
+  bool store_only = false;
 };
 
 // One line of `status`: a version known from the plugins, the store, or both.
