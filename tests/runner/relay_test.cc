@@ -3,6 +3,7 @@
 // corrupted, as a worker dying mid-write leaves it, is dropped, never
 // half-reported.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -208,46 +209,53 @@ TEST_F(RelayReplayTest, AWholeRunArrivesAsSent) {
   EXPECT_EQ(replayer.final_status()->message(), "version 5 failed");
 }
 
-// A step's output (read from its own pipe, or drained into the report
-// stream by the worker) and its logged lines stay in the order they came; a
-// line without its end is ended by the next report.
+// A step's output file, written as a step would, read by the replayer up to
+// where the reports say it reached: it is shown in the order it came among
+// the logged lines, and a line without its end is ended by the next report.
 TEST_F(RelayReplayTest, OutputAndLogLinesAroundReports) {
-  lm::RelayReplayer replayer(catalog_, reporter_);
+  const int output = memfd_create("step-output", MFD_CLOEXEC);
+  ASSERT_GE(output, 0);
+  lm::RelayReplayer replayer(catalog_, reporter_, output);
   Replay(replayer, Relayed([&](lm::RelayReporter& relay) {
     relay.PlanReady("sqlite", PlanOf({1}), false);
     relay.StepStarted(Step(1), 1, 1);
   }));
-  replayer.Output("printed\nno newline ");
-  replayer.Output("yet");
+  const std::string printed = "printed\nno newline yet";
+  ASSERT_EQ(write(output, printed.data(), printed.size()), static_cast<ssize_t>(printed.size()));
+  replayer.Replay(Report({"R", std::to_string(printed.size())}));
   replayer.Replay(Report({"L", "2", "logged at info"}));
-  replayer.Replay(Report({"R", "drained\\nby the worker\\n"}));
-  replayer.Output("at the end");
+  const std::string more = "after the log\nat the end";
+  ASSERT_EQ(write(output, more.data(), more.size()), static_cast<ssize_t>(more.size()));
+  replayer.ShowOutputUpTo(printed.size() + more.size());
+  replayer.Replay(Report({"R", "3"}));  // an end already shown shows nothing again
   replayer.EndOutputLine();
+  close(output);
   EXPECT_EQ(reporter_.LinesOf(1), (std::vector<std::string>{"output: printed", "output: no newline yet",
-                                                            "info: logged at info", "output: drained",
-                                                            "output: by the worker", "output: at the end"}));
+                                                            "info: logged at info", "output: after the log",
+                                                            "output: at the end"}));
 }
 
-// The worker empties its steps' output pipe into the report stream before
-// each report, so what a step printed before a report is ahead of it.
-TEST_F(RelayReplayTest, TheWorkerSendsOutputLeftInItsPipeAheadOfAReport) {
-  int output[2];
-  ASSERT_EQ(pipe2(output, O_NONBLOCK), 0);
+// Before each report the worker says where the output file ends, when it
+// grew: what a step printed before a report is shown ahead of it.
+TEST_F(RelayReplayTest, AReportSaysWhereTheOutputReached) {
+  const int output = memfd_create("step-output", MFD_CLOEXEC);
+  ASSERT_GE(output, 0);
   int reports[2];
   ASSERT_EQ(pipe(reports), 0);
   {
-    lm::RelayReporter relay(reports[1], output[0]);
-    ASSERT_EQ(write(output[1], "printed first\n", 14), 14);
+    lm::RelayReporter relay(reports[1], output);
+    ASSERT_EQ(write(output, "printed first\n", 14), 14);
     relay.StepLine(lm::LineKind::kInfo, "logged second");
+    relay.StepLine(lm::LineKind::kInfo, "logged third");
   }
   close(reports[1]);
   std::string sent;
   char buffer[4096];
   for (ssize_t got; (got = read(reports[0], buffer, sizeof(buffer))) > 0;) sent.append(buffer, got);
   close(reports[0]);
-  close(output[0]);
-  close(output[1]);
-  EXPECT_EQ(sent, Report({"R", "printed first\\n"}) + "\n" + Report({"L", "2", "logged second"}) + "\n");
+  close(output);
+  EXPECT_EQ(sent, Report({"R", "14"}) + "\n" + Report({"L", "2", "logged second"}) + "\n" +
+                      Report({"L", "2", "logged third"}) + "\n");
 }
 
 // A worker that dies while writing leaves a report cut off anywhere; the

@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,21 +78,20 @@ class WatchedSignals {
 };
 
 [[noreturn]] void RunWorker(const WorkerJob& job, pid_t supervisor, const sigset_t& mask, int report_fd,
-                            int output_read_fd, int output_write_fd) {
+                            int output_fd) {
   // The worker never outlives the runner: when the runner dies, even by
   // SIGKILL, the kernel kills the worker, whose step then dies with it. A
   // runner that died before this call is seen as a new parent.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != supervisor) _exit(static_cast<int>(ErrorKind::kStepDied));
   pthread_sigmask(SIG_SETMASK, &mask, nullptr);
-  // What the steps print goes to the supervisor on its own pipe, line by
-  // line, so that what a step printed before it crashed is not lost with it.
-  dup2(output_write_fd, STDOUT_FILENO);
-  dup2(output_write_fd, STDERR_FILENO);
-  close(output_write_fd);
+  // What the steps print goes to the output file, line by line, so that
+  // what a step printed before it crashed is not lost with it.
+  dup2(output_fd, STDOUT_FILENO);
+  dup2(output_fd, STDERR_FILENO);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Status status;
-  RelayReporter relay(report_fd, output_read_fd);
+  RelayReporter relay(report_fd, output_fd);
   try {
     status = job(relay);
   } catch (const std::exception& failure) {
@@ -110,7 +111,7 @@ struct WatchResult {
   Clock::time_point step_started;  // of the step running last
 };
 
-// One pipe from the worker, read without blocking.
+// The report pipe, read without blocking.
 struct Pipe {
   int fd;
   bool open = true;
@@ -128,12 +129,20 @@ struct Pipe {
   }
 };
 
-// Relays the worker's reports and output until it has exited, then whatever
-// it left in the pipes. The worker's exit, not the end of its pipes, ends
-// the watch: a process a step started in the background may hold the output
-// pipe open for much longer.
-WatchResult Watch(pid_t worker, Pipe& reports, Pipe& output, WatchedSignals& signals, RelayReplayer& replayer,
+uint64_t FileSize(int fd) {
+  struct stat info {};
+  return fstat(fd, &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
+}
+
+// Relays the worker's reports until it has exited, then whatever it left.
+// A step's output is shown where the reports say it was printed; a step
+// that prints without reporting (a long one) has its output shown when the
+// reports have been quiet for kQuietOutputEvery: only then, and only after
+// every report written before the output file was measured has been
+// replayed, so that output never overtakes a report it followed.
+WatchResult Watch(pid_t worker, Pipe& reports, int output, WatchedSignals& signals, RelayReplayer& replayer,
                   const SupervisorOptions& options) {
+  constexpr int kQuietOutputEvery = 100;  // ms
   WatchResult result;
   relay::LineSplitter report_lines;
   uint64_t clocked_starts = 0;
@@ -149,8 +158,15 @@ WatchResult Watch(pid_t worker, Pipe& reports, Pipe& output, WatchedSignals& sig
       result.step_started = Clock::now();
     }
   };
+  auto show_quiet_output = [&]() {
+    const uint64_t printed = FileSize(output);
+    if (printed <= replayer.output_shown()) return;
+    while (reports.open && reports.ReadSome(replay_reports)) {
+    }
+    replayer.ShowOutputUpTo(printed);
+  };
   for (bool exited = false; !exited;) {
-    int wait_ms = -1;
+    int wait_ms = kQuietOutputEvery;
     const bool in_step = replayer.phase() == WorkerPhase::kInStep;
     if (options.step_timeout && in_step && !killed) {
       const auto left = *options.step_timeout - (Clock::now() - result.step_started);
@@ -158,24 +174,19 @@ WatchResult Watch(pid_t worker, Pipe& reports, Pipe& output, WatchedSignals& sig
         result.timed_out = true;
         kill_worker();
       } else {
-        wait_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+        wait_ms = std::min(wait_ms, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count()));
       }
     }
-    pollfd watched[3] = {{signals.fd(), POLLIN, 0}, {reports.fd, POLLIN, 0}, {output.fd, POLLIN, 0}};
-    // A closed pipe is left out (a negative descriptor is skipped).
-    if (!reports.open) watched[1].fd = -1;
-    if (!output.open) watched[2].fd = -1;
-    if (poll(watched, 3, killed ? -1 : wait_ms) < 0 && errno != EINTR) {
+    pollfd watched[2] = {{signals.fd(), POLLIN, 0}, {reports.open ? reports.fd : -1, POLLIN, 0}};
+    const int ready = poll(watched, 2, wait_ms);
+    if (ready < 0 && errno != EINTR) {
       kill_worker();  // cannot watch it: end it rather than let it run unwatched
       while (waitpid(worker, &result.wait_status, 0) < 0 && errno == EINTR) {
       }
       break;
     }
-    // Reports first: output the worker printed before a report is in the
-    // report pipe ahead of it (RelayReporter drains it there), and output
-    // still in its own pipe came after the reports already written.
+    if (ready == 0) show_quiet_output();
     if (watched[1].revents != 0) reports.ReadSome(replay_reports);
-    if (watched[2].revents != 0) output.ReadSome([&](std::string_view bytes) { replayer.Output(bytes); });
     if (watched[0].revents != 0) {
       const int stop = signals.TakeStopSignal();
       // A stop after the worker's last word changes nothing: it only exits.
@@ -186,12 +197,11 @@ WatchResult Watch(pid_t worker, Pipe& reports, Pipe& output, WatchedSignals& sig
       exited = waitpid(worker, &result.wait_status, WNOHANG) == worker;
     }
   }
-  // Everything it wrote before it exited is in the pipes now.
+  // Everything it wrote before it exited is in the pipe and the file now.
   while (reports.open && reports.ReadSome(replay_reports)) {
   }
   if (report_lines.has_partial()) replayer.Replay(report_lines.TakePartial());  // refused: not closed
-  while (output.open && output.ReadSome([&](std::string_view bytes) { replayer.Output(bytes); })) {
-  }
+  replayer.ShowOutputUpTo(FileSize(output));
   replayer.EndOutputLine();
   return result;
 }
@@ -252,24 +262,19 @@ Status Judge(const WatchResult& watched, const RelayReplayer& replayer, const Su
 Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const SupervisorOptions& options,
                    Reporter& reporter, const DeathRecorder& record_death) {
   int report_pipe[2];
-  int output_pipe[2];
   if (pipe2(report_pipe, O_CLOEXEC) != 0)
     return Status::Error(ErrorKind::kMigrationFailed, std::string("cannot create a pipe: ") + strerror(errno));
-  if (pipe2(output_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    const std::string reason = strerror(errno);
-    close(report_pipe[0]);
-    close(report_pipe[1]);
-    return Status::Error(ErrorKind::kMigrationFailed, "cannot create a pipe: " + reason);
-  }
-  // Steps write their output blocking, as to any pipe; only the reading
-  // ends, shared by the worker and the supervisor, never block.
-  fcntl(output_pipe[1], F_SETFL, fcntl(output_pipe[1], F_GETFL) & ~O_NONBLOCK);
   fcntl(report_pipe[0], F_SETFL, fcntl(report_pipe[0], F_GETFL) | O_NONBLOCK);
+  // The steps' output goes to a file in memory, appended to, not to a pipe:
+  // a step never waits for the supervisor to read, and what it printed has
+  // an offset that the reports can name (worker_relay.h).
+  const int output = memfd_create("link-migration-step-output", MFD_CLOEXEC);
   WatchedSignals signals;
-  if (signals.fd() < 0) {
+  if (output < 0 || fcntl(output, F_SETFL, O_APPEND) != 0 || signals.fd() < 0) {
     const std::string reason = strerror(errno);
-    for (int fd : {report_pipe[0], report_pipe[1], output_pipe[0], output_pipe[1]}) close(fd);
-    return Status::Error(ErrorKind::kMigrationFailed, "cannot watch for the worker's exit: " + reason);
+    for (int fd : {report_pipe[0], report_pipe[1], output})
+      if (fd >= 0) close(fd);
+    return Status::Error(ErrorKind::kMigrationFailed, "cannot set up the worker's channels: " + reason);
   }
   std::cout.flush();
   std::fflush(nullptr);
@@ -278,22 +283,20 @@ Status RunInWorker(const WorkerJob& job, const Catalog& catalog, const Superviso
   if (worker == 0) {
     close(report_pipe[0]);
     close(signals.fd());
-    RunWorker(job, supervisor, signals.previous(), report_pipe[1], output_pipe[0], output_pipe[1]);
+    RunWorker(job, supervisor, signals.previous(), report_pipe[1], output);
   }
   close(report_pipe[1]);
-  close(output_pipe[1]);
   if (worker < 0) {
     const std::string reason = strerror(errno);
     close(report_pipe[0]);
-    close(output_pipe[0]);
+    close(output);
     return Status::Error(ErrorKind::kMigrationFailed, "cannot fork a worker: " + reason);
   }
-  RelayReplayer replayer(catalog, reporter);
+  RelayReplayer replayer(catalog, reporter, output);
   Pipe reports{report_pipe[0]};
-  Pipe output{output_pipe[0]};
   const WatchResult watched = Watch(worker, reports, output, signals, replayer, options);
   close(report_pipe[0]);
-  close(output_pipe[0]);
+  close(output);
   return Judge(watched, replayer, options, reporter, record_death);
 }
 

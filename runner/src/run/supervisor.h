@@ -2,12 +2,13 @@
 // segfaults, aborts, calls exit() or hangs cannot take the runner's judgement
 // with it, and plugin code never runs in the runner's own process.
 //
-// The supervisor relays the worker's reports (worker_relay.h) and its steps'
-// output, each on its own pipe; ends a step that runs past its timeout, or
-// the whole worker when the runner is told to stop (SIGTERM, SIGINT,
-// SIGHUP); and answers only once the worker has exited. When the worker dies
-// mid-step it has the failure recorded before returning. The worker dies
-// with the runner: if the runner is killed, the kernel kills the worker.
+// The supervisor relays the worker's reports (worker_relay.h, on a pipe of
+// their own) and its steps' output (from a file of its own); ends a step
+// that runs past its timeout, or the whole worker when the runner is told
+// to stop (SIGTERM, SIGINT, SIGHUP); and answers only once the worker has
+// exited. When the worker dies mid-step it has the failure recorded before
+// returning. The worker dies with the runner: if the runner is killed, the
+// kernel kills the worker.
 #ifndef LINK_MIGRATION_RUNNER_SUPERVISOR_H
 #define LINK_MIGRATION_RUNNER_SUPERVISOR_H
 

@@ -1,5 +1,7 @@
 #include "run/worker_relay.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +21,7 @@ constexpr char kStart = 'S';
 constexpr char kLine = 'L';
 constexpr char kFinish = 'F';
 constexpr char kStatus = 'X';
-constexpr char kOutput = 'R';  // raw bytes a step printed, drained from its pipe by the worker
+constexpr char kOutput = 'R';  // where the steps' output file ends now
 
 void WriteStep(relay::MessageWriter& writer, const PlannedStep& step) {
   writer.Int(step.migration->version);
@@ -34,23 +36,13 @@ bool ByVersion(const Migration& a, const Migration& b) { return a.version < b.ve
 void RelayReporter::Send() {
   std::cout.flush();
   std::fflush(nullptr);
-  if (output_fd_ >= 0) {
-    // What is in the pipe now, and no more: a process a step left running
-    // may write without pause.
-    char buffer[16384];
-    std::string drained;
-    for (int reads = 0; reads < 64; ++reads) {
-      const ssize_t got = read(output_fd_, buffer, sizeof(buffer));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) break;  // EAGAIN: empty
-      drained.append(buffer, static_cast<size_t>(got));
-    }
-    if (!drained.empty()) {
-      relay::MessageWriter output;
-      output.Start(kOutput);
-      output.Text(drained);
-      Write(output.Finish());
-    }
+  struct stat output {};
+  if (output_fd_ >= 0 && fstat(output_fd_, &output) == 0 && static_cast<uint64_t>(output.st_size) > output_told_) {
+    output_told_ = static_cast<uint64_t>(output.st_size);
+    relay::MessageWriter reached;
+    reached.Start(kOutput);
+    reached.Int(static_cast<int64_t>(output_told_));
+    Write(reached.Finish());
   }
   Write(writer_.Finish());
 }
@@ -205,6 +197,28 @@ void RelayReplayer::ReplayPlan(relay::MessageReader& message) {
   reporter_.PlanReady(store, plan_, dry != 0);
 }
 
+void RelayReplayer::ShowOutputUpTo(uint64_t end) {
+  if (output_fd_ < 0) return;
+  char buffer[65536];
+  while (output_shown_ < end) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(buffer), end - output_shown_));
+    const ssize_t got = pread(output_fd_, buffer, want, static_cast<off_t>(output_shown_));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    output_shown_ += static_cast<uint64_t>(got);
+    Output(std::string_view(buffer, static_cast<size_t>(got)));
+  }
+  // What was shown is given back, a megabyte at a time: a step that prints
+  // gigabytes must not keep them in memory.
+  constexpr uint64_t kReleaseEvery = uint64_t{1} << 20;
+  const uint64_t releasable = output_shown_ & ~(kReleaseEvery - 1);
+  if (releasable > output_released_) {
+    // A file that cannot give memory back just keeps it.
+    (void)fallocate(output_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(releasable));
+    output_released_ = releasable;
+  }
+}
+
 void RelayReplayer::Output(std::string_view bytes) {
   output_.Feed(bytes, [&](std::string_view line) { reporter_.StepLine(LineKind::kOutput, std::string(line)); });
 }
@@ -216,7 +230,8 @@ void RelayReplayer::EndOutputLine() {
 void RelayReplayer::Replay(std::string_view line) {
   relay::MessageReader message(line);
   if (message.type() == kOutput) {
-    if (message.Text(&text_) && message.Done()) Output(text_);
+    int64_t end = 0;
+    if (message.Int(&end) && message.Done() && end >= 0) ShowOutputUpTo(static_cast<uint64_t>(end));
     return;
   }
   EndOutputLine();

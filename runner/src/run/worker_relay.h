@@ -1,10 +1,13 @@
 // Carries a worker process's reports to its supervisor, on a pipe of their
-// own. A step's stdout and stderr go to another pipe, read as plain output:
-// nothing a step prints can be taken for a report. Every Reporter call, each
-// line a step logs through host->log, and the plugin file being loaded
-// become one report line each (relay_format.h), written when they happen.
-// The supervisor replays them into the real Reporter and learns from them
-// what the worker is doing, to say what it was doing if it dies.
+// own. A step's stdout and stderr go to a file in memory instead, read as
+// plain output: nothing a step prints can be taken for a report. Every
+// Reporter call, each line a step logs through host->log, and the plugin
+// file being loaded become one report line each (relay_format.h), written
+// when they happen. Before each report the worker says how far the output
+// file reached, so the supervisor shows what a step printed exactly where it
+// was printed among the reports. The supervisor replays the reports into the
+// real Reporter and learns from them what the worker is doing, to say what
+// it was doing if it dies.
 #ifndef LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 #define LINK_MIGRATION_RUNNER_WORKER_RELAY_H
 
@@ -22,12 +25,8 @@ namespace lm {
 // Worker side.
 class RelayReporter : public Reporter {
  public:
-  // report_fd: the report pipe's write end. output_fd: the read end of the
-  // pipe the steps' stdout and stderr go to (-1: none), which the worker
-  // empties into the report stream before each report, so that whatever a
-  // step printed before a report reaches the supervisor ahead of it, whoever
-  // reads it (the supervisor reads that pipe too, to show a long step's
-  // output as it comes).
+  // report_fd: the report pipe's write end. output_fd: the file the steps'
+  // stdout and stderr are appended to (-1: none).
   RelayReporter(int report_fd, int output_fd) : fd_(report_fd), output_fd_(output_fd) {}
 
   void Warning(const std::string& message) override;
@@ -43,11 +42,12 @@ class RelayReporter : public Reporter {
 
  private:
   // Writes the report built in writer_, after what the steps left in stdio
-  // buffers (so that output printed before a report is in its pipe first).
+  // buffers and, when the output file grew, where it now ends.
   void Send();
   void Write(const std::string& text);
   int fd_;
   int output_fd_;
+  uint64_t output_told_ = 0;  // where the output file ended at the last report
   relay::MessageWriter writer_;
 };
 
@@ -64,14 +64,19 @@ enum class WorkerPhase {
 // phase and of its final status.
 class RelayReplayer {
  public:
-  RelayReplayer(const Catalog& catalog, Reporter& reporter) : catalog_(catalog), reporter_(reporter) {}
+  // output_fd: the steps' output file (-1: none), read from here up to where
+  // the worker's reports say it reached.
+  RelayReplayer(const Catalog& catalog, Reporter& reporter, int output_fd = -1)
+      : catalog_(catalog), reporter_(reporter), output_fd_(output_fd) {}
 
   // One line of the report pipe, without its newline. A malformed report is
   // dropped: the worker's exit still decides.
   void Replay(std::string_view line);
-  // A step's output, printed outside any report: whole lines go to the
-  // reporter, the rest waits for its end. Output the worker relayed inside
-  // the report stream comes here too.
+  // Shows the output file's bytes from where it was shown up to `end`.
+  void ShowOutputUpTo(uint64_t end);
+  uint64_t output_shown() const { return output_shown_; }
+  // Bytes a step printed: whole lines go to the reporter, the rest waits
+  // for its end.
   void Output(std::string_view bytes);
   // Ends a line of output left without its newline (before a report, and at
   // the end).
@@ -97,6 +102,9 @@ class RelayReplayer {
   std::vector<Migration> described_;
   std::string text_;  // a field being read, its buffer reused
   relay::LineSplitter output_;
+  int output_fd_;
+  uint64_t output_shown_ = 0;
+  uint64_t output_released_ = 0;  // the file's memory up to here is given back
   Plan plan_;         // owns the steps handed to reporter_
   WorkerPhase phase_ = WorkerPhase::kPreparing;
   std::string loading_file_;
