@@ -161,8 +161,11 @@ TEST(StepStartTest, ShownInAPipeWhileTheStepRuns) {
 
   std::string text;
   const bool shown = ReadUntil(out[0], &text, "[2/2] applying 2 held ...\n", milliseconds(15000));
+  // And what the held step printed, though no report follows it yet.
+  const bool printed = ReadUntil(out[0], &text, "    | held until released\n", milliseconds(15000));
   const bool step_running = !runner.Ended();
   EXPECT_TRUE(shown) << "in 15 s with step 2 held, the runner's stdout showed only:\n" << text;
+  EXPECT_TRUE(printed) << "what the held step printed was not shown while it ran:\n" << text;
   EXPECT_TRUE(step_running) << "the runner ended while step 2 was held";
   EXPECT_EQ(text.find("Done:"), std::string::npos) << text;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,10 @@ void HoldUntilReleased(Context& ctx) {
   const std::string pid_file = ctx.param_string("pid_file");
   if (!pid_file.empty()) WritePid(pid_file);
   const std::string fifo = ctx.param_string("fifo");
+  // Printed, not logged: a silent report stream must not hide what a long
+  // step prints (the step-start test reads it while the step is held).
+  std::printf("held until released\n");
+  std::fflush(stdout);
   if (!fifo.empty()) safety::WaitOnFifo(fifo);
   safety::Append(ctx, 2);
 }
