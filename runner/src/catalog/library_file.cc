@@ -84,6 +84,7 @@ class LibraryReader {
   // False, reading nothing, for a range that does not lie in the file.
   bool Read(uint64_t offset, void* into, size_t size) const {
     if (!Ends(offset, size, size_)) return false;
+    if (size == 0) return true;  // nothing to copy, and `into` may be null (an empty table)
     if (fd_ < 0) {
       std::memcpy(into, in_memory_.data() + offset, size);
       return true;
