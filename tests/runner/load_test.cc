@@ -242,6 +242,23 @@ class CatalogTest : public LoadTest {
     EXPECT_TRUE(read.ok()) << read.message();
     return catalog;
   }
+
+  // release.lmbundle: ledger_2's plugin, and ledger_3's rebuilt without
+  // lm_meta (so read in the checking child), with the manifest listing
+  // `second` and `third` for them.
+  fs::path WriteLedgerBundle(const lm::BundleMigration& second, const lm::BundleMigration& third) {
+    const fs::path old = dir_ / "build" / "003_old.so";
+    WriteFile(old, broken::WithoutMeta(ReadFile(plugin::kLedger3)));
+    lm::BundleManifest manifest;
+    manifest.name = "shop";
+    manifest.version = "1";
+    manifest.files.resize(2);
+    manifest.files[0].migrations = {second};
+    manifest.files[1].migrations = {third};
+    const fs::path bundle = dir_ / "release.lmbundle";
+    EXPECT_TRUE(lm::WriteBundle(bundle, {plugin::kLedger2, old}, manifest).ok());
+    return bundle;
+  }
 };
 
 // One broken file does not hide the others: each is a problem of its own.
@@ -316,16 +333,7 @@ TEST_F(CatalogTest, PluginCrashingInTheChildIsAProblem) {
 // child, and checked against the manifest; the worker loads them from the
 // bytes the catalog kept, not from the bundle file.
 TEST_F(CatalogTest, BundleMembersLoadFromTheCatalogsBytes) {
-  const fs::path old = dir_ / "build" / "003_old.so";
-  WriteFile(old, broken::WithoutMeta(ReadFile(plugin::kLedger3)));
-  lm::BundleManifest manifest;
-  manifest.name = "shop";
-  manifest.version = "1";
-  manifest.files.resize(2);
-  manifest.files[0].migrations = {{2, "ledger_2"}};
-  manifest.files[1].migrations = {{3, "ledger_3"}};
-  const fs::path bundle = dir_ / "release.lmbundle";
-  LM_ASSERT_OK(lm::WriteBundle(bundle, {plugin::kLedger2, old}, manifest));
+  const fs::path bundle = WriteLedgerBundle({2, "ledger_2"}, {3, "ledger_3"});
 
   lm::Catalog catalog;
   LM_ASSERT_OK(lm::LoadCatalog({{bundle.string(), true}}, lm::TrustPolicy{}, lm::BundlePolicy{}, &catalog));
@@ -344,16 +352,7 @@ TEST_F(CatalogTest, BundleMembersLoadFromTheCatalogsBytes) {
 }
 
 TEST_F(CatalogTest, BundleMemberDisagreeingWithItsManifestIsAProblem) {
-  const fs::path old = dir_ / "build" / "003_old.so";
-  WriteFile(old, broken::WithoutMeta(ReadFile(plugin::kLedger3)));
-  lm::BundleManifest manifest;
-  manifest.name = "shop";
-  manifest.version = "1";
-  manifest.files.resize(2);
-  manifest.files[0].migrations = {{2, "ledger_two"}};
-  manifest.files[1].migrations = {{4, "ledger_3"}};
-  const fs::path bundle = dir_ / "release.lmbundle";
-  LM_ASSERT_OK(lm::WriteBundle(bundle, {plugin::kLedger2, old}, manifest));
+  const fs::path bundle = WriteLedgerBundle({2, "ledger_two"}, {4, "ledger_3"});
 
   lm::Catalog catalog;
   LM_ASSERT_OK(lm::LoadCatalog({{bundle.string(), true}}, lm::TrustPolicy{}, lm::BundlePolicy{}, &catalog));
