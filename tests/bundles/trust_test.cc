@@ -109,7 +109,7 @@ TEST_F(TrustTest, WorldWritableFileRefused) {
 
 TEST_F(TrustTest, FileWritableByAnotherGroupRefused) {
   if (!Root()) {
-    GTEST_SKIP() << "needs root to chgrp";
+    GTEST_SKIP() << "changing a file's group needs root; CI runs the suite as root, where this runs";
   }
   const fs::path folder = Migrations();
   ASSERT_EQ(chown(step2_.c_str(), static_cast<uid_t>(-1), 65534), 0);
@@ -120,7 +120,7 @@ TEST_F(TrustTest, FileWritableByAnotherGroupRefused) {
 
 TEST_F(TrustTest, ForeignOwnedFileRefused) {
   if (!Root()) {
-    GTEST_SKIP() << "needs root to chown a copy to nobody";
+    GTEST_SKIP() << "giving a file to another user needs root; CI runs the suite as root, where this runs";
   }
   const fs::path folder = Migrations();
   ASSERT_EQ(chown(step2_.c_str(), Nobody(), static_cast<gid_t>(-1)), 0);
@@ -130,7 +130,7 @@ TEST_F(TrustTest, ForeignOwnedFileRefused) {
 
 TEST_F(TrustTest, ForeignOwnedFolderRefused) {
   if (!Root()) {
-    GTEST_SKIP() << "needs root to chown a folder to nobody";
+    GTEST_SKIP() << "giving a folder to another user needs root; CI runs the suite as root, where this runs";
   }
   const fs::path folder = Migrations();
   ASSERT_EQ(chown(folder.c_str(), Nobody(), static_cast<gid_t>(-1)), 0);
@@ -177,7 +177,7 @@ TEST_F(TrustTest, BundleInAWorldWritableFolderRefused) {
 
 TEST_F(TrustTest, ForeignOwnedBundleRefused) {
   if (!Root()) {
-    GTEST_SKIP() << "needs root to chown a copy to nobody";
+    GTEST_SKIP() << "giving a file to another user needs root; CI runs the suite as root, where this runs";
   }
   const fs::path bundle = MakeBundle(Folder("release") / "app.lmbundle", {plugin::kStep1});
   ASSERT_EQ(chown(bundle.c_str(), Nobody(), static_cast<gid_t>(-1)), 0);
@@ -250,7 +250,7 @@ TEST_F(TrustTest, StorePluginInAWorldWritableFolderRefused) {
 
 TEST_F(TrustTest, ForeignOwnedStorePluginRefused) {
   if (!Root()) {
-    GTEST_SKIP() << "needs root to chown a copy to nobody";
+    GTEST_SKIP() << "giving a file to another user needs root; CI runs the suite as root, where this runs";
   }
   const fs::path store = CopyTo(kJsonFileStore, Folder("stores") / "my-store.so");
   ASSERT_EQ(chown(store.c_str(), Nobody(), static_cast<gid_t>(-1)), 0);

@@ -80,9 +80,21 @@ class FullDiskTest : public CliTest {
   }
 
   fs::path DiskDir() const { return dir_ / "disk"; }
+  void ApplyTheFirstStepThenFillTheDisk(const fs::path& database);
 
   SmallDisk disk_{dir_ / "disk", 4u << 20};
 };
+
+// A sqlite target on the small disk with version 1 applied, then the disk
+// filled but for 256 KiB: version 44's megabyte no longer fits.
+void FullDiskTest::ApplyTheFirstStepThenFillTheDisk(const fs::path& database) {
+  ASSERT_EQ(database.parent_path(), DiskDir());
+  WriteConfig({{"migrations", "migrations"},
+               {"store", {{"plugin", "sqlite"}, {"options", {{"database", "disk/" + database.filename().string()}}}}},
+               {"params", {{"blob_bytes", 1 << 20}}}});
+  ASSERT_EQ(Run({"up", "--steps", "1"}).exit_code, 0);
+  disk_.Fill(256u << 10);
+}
 
 // The step's megabyte fits in SQLite's page cache, so it reaches the disk
 // only at COMMIT, which fails; SQLite then rolls the transaction back
@@ -90,11 +102,7 @@ class FullDiskTest : public CliTest {
 // the failed COMMIT already grew.
 TEST_F(FullDiskTest, SqliteCommitThatFailsIsRecordedAsRolledBack) {
   const fs::path database = DiskDir() / "target.db";
-  WriteConfig({{"migrations", "migrations"},
-               {"store", {{"plugin", "sqlite"}, {"options", {{"database", "disk/target.db"}}}}},
-               {"params", {{"blob_bytes", 1 << 20}}}});
-  ASSERT_EQ(Run({"up", "--steps", "1"}).exit_code, 0);
-  disk_.Fill(256u << 10);
+  ASSERT_NO_FATAL_FAILURE(ApplyTheFirstStepThenFillTheDisk(database));
 
   CliResult failed = Run({"up"});
   LM_EXPECT_ERROR(failed, 1, "version 44 (blob_44) failed during up: the step ran but could not be recorded");
@@ -119,11 +127,7 @@ TEST_F(FullDiskTest, SqliteCommitThatFailsIsRecordedAsRolledBack) {
 // error says so rather than leaving the reader to guess.
 TEST_F(FullDiskTest, SqliteGroupCommitThatFailsSaysTheGroupWasRolledBack) {
   const fs::path database = DiskDir() / "target.db";
-  WriteConfig({{"migrations", "migrations"},
-               {"store", {{"plugin", "sqlite"}, {"options", {{"database", "disk/target.db"}}}}},
-               {"params", {{"blob_bytes", 1 << 20}}}});
-  ASSERT_EQ(Run({"up", "--steps", "1"}).exit_code, 0);
-  disk_.Fill(256u << 10);
+  ASSERT_NO_FATAL_FAILURE(ApplyTheFirstStepThenFillTheDisk(database));
 
   CliResult failed = Run({"up", "--group"});
   LM_EXPECT_ERROR(failed, 5, "could not commit");
