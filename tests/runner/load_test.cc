@@ -100,6 +100,21 @@ TEST_F(LoadTest, AFileMadeWritableAfterTheCatalogReadIsRefusedWhenLoaded) {
   EXPECT_EQ(report.versions.size(), 1u);
 }
 
+// Its headers are not read again when it is loaded: a file damaged since
+// the catalog read it fails to load, or kills the worker while loading, and
+// either way the run stops before any step, naming it.
+TEST_F(LoadTest, AFileDamagedAfterTheCatalogReadStopsTheRunNamingIt) {
+  LM_ASSERT_OK(Open());
+  const fs::path file = MigrationsDir() / plugin::kLedger1.filename();
+  fs::resize_file(file, fs::file_size(file) / 2);
+  reporter_ = RecordingReporter();
+  const lm::Status up = engine_->Migrate(Up(), reporter_);
+  EXPECT_EQ(up.kind(), lm::ErrorKind::kPluginLoad) << up.message();
+  EXPECT_THAT(up.message(), HasSubstr(file.string()));
+  const lm::StatusReport report = Report();
+  EXPECT_TRUE(report.records.empty()) << "nothing may be recorded as applied";
+}
+
 TEST_F(LoadTest, NotALibrary) {
   const fs::path file = MigrationsDir() / "notes.so";
   WriteFile(file, "These are the release notes of version 2.4, which someone saved with the wrong name.\n");
