@@ -30,6 +30,7 @@ add_library(link_migration_engine STATIC
   src/catalog/tar_archive.cc
   src/run/worker_relay.cc
   src/store/store_host.cc
+  src/catalog/private_group.cc
   src/catalog/trust.cc
   src/store/version_store.cc)
 target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -138,6 +138,84 @@ TEST_F(TrustTest, ForeignOwnedFolderRefused) {
   EXPECT_TRUE(UpRefused({step1_.string(), folder.string() + " is owned by uid " + std::to_string(Nobody())}));
 }
 
+// The user-private-group scheme (useradd -U, umask 002): a folder writable
+// by the group named like its owner is writable by the owner alone only
+// while no other account has that group. The runner runs as the account
+// `owner` the test makes; accounts are made with useradd and removed after.
+class PrivateGroupTest : public TrustTest {
+ protected:
+  void SetUp() override {
+    if (!Root()) GTEST_SKIP() << "making accounts needs root; CI runs the suite as root, where this runs";
+    TrustTest::SetUp();
+    owner_ = AddAccount("lm-owner-", {"-U"});
+    const passwd* entry = getpwnam(owner_.c_str());
+    ASSERT_NE(entry, nullptr) << owner_;
+    as_owner_.run_as = StartOptions::Identity{entry->pw_uid, entry->pw_gid};
+    // The owner's home for this test: its folder, with the config and the
+    // store's file; the migrations folder writable by the owner's group.
+    ASSERT_EQ(chown(Dir().c_str(), entry->pw_uid, entry->pw_gid), 0);
+    fs::permissions(Dir(), fs::perms(0755));
+    migrations_ = Migrations();
+    for (const fs::path& path : {migrations_, step1_, step2_})
+      ASSERT_EQ(chown(path.c_str(), entry->pw_uid, entry->pw_gid), 0);
+    fs::permissions(migrations_, fs::perms(0775));
+    WriteConfig(json::array({migrations_.string()}));
+    ASSERT_EQ(chown((Dir() / "conf.json").c_str(), entry->pw_uid, entry->pw_gid), 0);
+  }
+
+  void TearDown() override {
+    // Newest first: the owner's private group goes with the owner once no
+    // other account has it; groupdel makes sure.
+    for (auto name = accounts_.rbegin(); name != accounts_.rend(); ++name) Admin({"/usr/sbin/userdel", *name});
+    if (!owner_.empty() && getgrnam(owner_.c_str()) != nullptr) Admin({"/usr/sbin/groupdel", owner_});
+  }
+
+  // Makes an account named `prefix` + this process's id, with no home.
+  std::string AddAccount(const std::string& prefix, const std::vector<std::string>& options) {
+    const std::string name = prefix + std::to_string(getpid());
+    std::vector<std::string> argv{"/usr/sbin/useradd", "-M"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.push_back(name);
+    const ProcessResult made = Admin(argv);
+    EXPECT_TRUE(made.exited(0)) << made.Describe();
+    if (made.exited(0)) accounts_.push_back(name);
+    return name;
+  }
+
+  ProcessResult Admin(const std::vector<std::string>& argv) { return lm::test::Run(argv, Dir() / ".admin"); }
+
+  std::string owner_;
+  fs::path migrations_;
+  StartOptions as_owner_;
+
+ private:
+  std::vector<std::string> accounts_;
+};
+
+TEST_F(PrivateGroupTest, OwnPrivateGroupMayWrite) {
+  const ProcessResult up = LmConfig({"up"}, as_owner_);
+  ASSERT_TRUE(Succeeded(up));
+  EXPECT_NE(up.out.find("bundle-step up 1"), std::string::npos) << up.Describe();
+  EXPECT_NE(up.out.find("bundle-step up 2"), std::string::npos) << up.Describe();
+}
+
+TEST_F(PrivateGroupTest, GroupThatIsAnotherAccountsPrimaryGroupIsNotPrivate) {
+  // useradd -N -g owner other: `other` is in no member list, yet can write
+  // what the owner's group may.
+  AddAccount("lm-other-", {"-N", "-g", owner_});
+  const ProcessResult up = LmConfig({"up"}, as_owner_);
+  EXPECT_TRUE(Refused(up, 4, {migrations_.string() + " is writable by its group", "0775", "chmod go-w"}));
+  EXPECT_FALSE(fs::exists(Dir() / "state.json"));
+}
+
+TEST_F(PrivateGroupTest, GroupThatIsAnotherAccountsSupplementaryGroupIsNotPrivate) {
+  AddAccount("lm-member-", {"-N", "-G", owner_});
+  const ProcessResult status = LmConfig({"status"}, as_owner_);
+  EXPECT_EQ(status.exit_code, 4) << status.Describe();
+  EXPECT_NE(status.out.find(migrations_.string() + " is writable by its group"), std::string::npos)
+      << status.Describe();
+}
+
 TEST_F(TrustTest, SymlinkIsCheckedWhereItLeads) {
   const fs::path loose = Folder("loose");
   const fs::path real = CopyTo(plugin::kStep1, loose / "step_1.so");

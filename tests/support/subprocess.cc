@@ -1,6 +1,7 @@
 #include "support/subprocess.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -69,6 +70,9 @@ std::vector<char*> CStrings(std::vector<std::string>& texts) {
       if (got == 0 || (got < 0 && errno != EINTR)) break;
     }
   }
+  if (options.run_as && (setgroups(0, nullptr) != 0 || setgid(options.run_as->gid) != 0 ||
+                         setuid(options.run_as->uid) != 0))
+    _exit(126);
   if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) _exit(126);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -55,6 +56,13 @@ struct StartOptions {
   // end, for a test that reads the output as it comes) instead of the
   // capture file; the caller still closes its own copy.
   int stdout_fd = -1;
+  // When set, the child runs as this user and group, with no supplementary
+  // group (a test run as root runs the runner as another account).
+  struct Identity {
+    uid_t uid;
+    gid_t gid;
+  };
+  std::optional<Identity> run_as;
 };
 
 // A shared start signal: children started with Options() wait, after fork

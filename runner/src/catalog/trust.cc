@@ -1,7 +1,5 @@
 #include "catalog/trust.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,36 +24,28 @@ std::string Octal(mode_t mode) {
 
 constexpr const char* kRelax = " (or, knowing the risk, set \"trust\": {\"check_permissions\": false}; see docs/bundles.md)";
 
-// A group of the user's own (the user-private-group scheme, where umask 002
-// is common): named like the user, with no other member. Writable by that
-// group means writable by the user alone.
-bool IsPrivateGroup(gid_t gid) {
-  const passwd* user = getpwuid(geteuid());
-  const group* entry = getgrgid(gid);
-  if (user == nullptr || entry == nullptr || std::string(user->pw_name) != entry->gr_name) return false;
-  for (char** member = entry->gr_mem; *member != nullptr; ++member)
-    if (std::string(*member) != user->pw_name) return false;
-  return true;
-}
-
 enum class Unsafe { kNo, kOwner, kWritable };
 
 // One path, from its stat: owned by us or root, and not writable by others
 // unless it is a sticky folder (where others cannot replace what we own).
 // `sticky_ok`: for folders above the plugin's own; anyone may add files to
 // the plugin's folder itself only if they could be loaded, so it never is.
-Unsafe Assess(const struct stat& info, uid_t me, bool sticky_ok) {
+// Writable by the user's private group means writable by the user alone.
+Unsafe Assess(const struct stat& info, uid_t me, PrivateGroups& private_groups, bool sticky_ok) {
   if (info.st_uid != me && info.st_uid != 0) return Unsafe::kOwner;
   const bool sticky_folder = S_ISDIR(info.st_mode) && (info.st_mode & S_ISVTX);
-  // The group lookup reads /etc/group: only worth it when the group may write.
-  const mode_t risky = S_IWOTH | ((info.st_mode & S_IWGRP) && !IsPrivateGroup(info.st_gid) ? S_IWGRP : 0);
+  // The group lookup reads the group and password databases: only worth it
+  // when the group may write.
+  const mode_t risky =
+      S_IWOTH | ((info.st_mode & S_IWGRP) && !private_groups.IsPrivate(info.st_gid) ? S_IWGRP : 0);
   if ((info.st_mode & risky) && !(sticky_ok && sticky_folder)) return Unsafe::kWritable;
   return Unsafe::kNo;
 }
 
 // Assess's verdict on `path`, as a refusal to load `plugin` that says why and how to fix it.
-Status CheckStat(const struct stat& info, uid_t me, const std::string& path, const std::string& plugin, bool sticky_ok) {
-  const Unsafe verdict = Assess(info, me, sticky_ok);
+Status CheckStat(const struct stat& info, uid_t me, PrivateGroups& private_groups, const std::string& path,
+                 const std::string& plugin, bool sticky_ok) {
+  const Unsafe verdict = Assess(info, me, private_groups, sticky_ok);
   if (verdict == Unsafe::kOwner)
     return Status::Error(ErrorKind::kPluginLoad,
                          "refusing " + plugin + ": " + path + " is owned by uid " +
@@ -76,11 +66,12 @@ Status CheckStat(const struct stat& info, uid_t me, const std::string& path, con
   return Status::Ok();
 }
 
-Status CheckOne(const fs::path& path, uid_t me, const std::string& plugin, bool sticky_ok) {
+Status CheckOne(const fs::path& path, uid_t me, PrivateGroups& private_groups, const std::string& plugin,
+                bool sticky_ok) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0)
     return Status::Error(ErrorKind::kPluginLoad, "cannot check " + path.string() + " before loading " + plugin);
-  return CheckStat(info, me, path.native(), plugin, sticky_ok);
+  return CheckStat(info, me, private_groups, path.native(), plugin, sticky_ok);
 }
 
 Status Unresolvable(const std::string& file, const std::string& why) {
@@ -106,17 +97,18 @@ Status Sha256File(const fs::path& file, std::string* hex) {
   return Status::Ok();
 }
 
-TrustChecker::TrustChecker(TrustPolicy policy) : policy_(std::move(policy)), me_(geteuid()) {}
+TrustChecker::TrustChecker(TrustPolicy policy)
+    : policy_(std::move(policy)), me_(geteuid()), private_groups_(me_) {}
 
 Status TrustChecker::CheckFolders(const std::string& folder, const std::string& file) {
   if (trusted_folders_.count(folder)) return Status::Ok();
   // The plugin's own folder gets no sticky-bit leniency: anyone who can add
   // a file there can add a plugin.
   const fs::path own(folder);
-  LM_RETURN_IF_ERROR(CheckOne(own, me_, file, /*sticky_ok=*/false));
+  LM_RETURN_IF_ERROR(CheckOne(own, me_, private_groups_, file, /*sticky_ok=*/false));
   for (fs::path above = own.parent_path(); !above.empty(); above = above.parent_path()) {
     if (!trusted_above_.count(above.native())) {
-      LM_RETURN_IF_ERROR(CheckOne(above, me_, file, /*sticky_ok=*/true));
+      LM_RETURN_IF_ERROR(CheckOne(above, me_, private_groups_, file, /*sticky_ok=*/true));
       trusted_above_.insert(above.native());
     }
     if (above == above.root_path()) break;
@@ -157,13 +149,13 @@ Status TrustChecker::CheckResolved(const std::string& file, const struct stat& i
   } else {
     LM_RETURN_IF_ERROR(RealFolderOf(file, &real_folder));
   }
-  if (Assess(info, me_, /*sticky_ok=*/false) != Unsafe::kNo) {
+  if (Assess(info, me_, private_groups_, /*sticky_ok=*/false) != Unsafe::kNo) {
     if (!is_link) {
       real = *real_folder;
       if (real.back() != '/') real += '/';
       real += NameOf(file);
     }
-    return CheckStat(info, me_, real, file, /*sticky_ok=*/false);
+    return CheckStat(info, me_, private_groups_, real, file, /*sticky_ok=*/false);
   }
   return CheckFolders(*real_folder, file);
 }

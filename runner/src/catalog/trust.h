@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "base/status.h"
+#include "catalog/private_group.h"
 
 namespace lm {
 
@@ -21,7 +22,8 @@ struct TrustPolicy {
   // The file, its folder and every folder above must be owned by the user or
   // root, and not writable by group or others (a folder with the sticky bit,
   // such as /tmp, may be; so may anything whose group is the user's private
-  // group, with the user's name and no other member).
+  // group: named like the user, and no other account's primary or
+  // supplementary group; see private_group.h).
   bool check_permissions = true;
   // When not empty, a plugin file loaded from a plain folder must have one
   // of these SHA-256 digests (lowercase hex).
@@ -55,6 +57,7 @@ class TrustChecker {
 
   TrustPolicy policy_;
   uid_t me_;
+  PrivateGroups private_groups_;
   // The folders already checked, by real path (a plugin's own folder, and
   // the folders above it); strings, since comparing paths goes component by
   // component. Files are checked each time: a file read for its metadata is
