@@ -1,5 +1,6 @@
 // Drift between the store and the plugins on disk: a changed applied
-// migration, a missing one, and a pending one older than the newest applied.
+// migration, one rebuilt without the checksum its record has, a missing one,
+// and a pending one older than the newest applied.
 // Each is reported by `validate` (exit 8) and refused by `up` (exit 8), and
 // each has its documented way out.
 #include <gtest/gtest.h>
@@ -70,6 +71,46 @@ TEST_P(DriftTest, ChecksumChangedThenRepaired) {
       << repair.out;
   EXPECT_TRUE(HasEvent("repair", 20));
   ExpectValid();
+  EXPECT_EQ(ws_->Ledger(), (std::vector<int64_t>{10, 20, 30}));
+}
+
+// A rebuild without LM_SOURCE_CHECKSUM must not pass as unchanged: with no
+// checksum to compare, any change to the source would go unseen.
+TEST_P(DriftTest, ChecksumMissingThenAccepted) {
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20_NO_CHECKSUM, "020_drift.so");
+  ExpectDetectedAndRefused(
+      R"(checksum-missing: version 20 \(drift_20\) was applied with checksum sha256:[0-9a-f]{12}\.\.\. but )"
+      R"(020_drift\.so has none \(built without LM_SOURCE_CHECKSUM\), so a change cannot be seen; rebuild it with )"
+      R"(link_migration_add_migration\(\) or -DLM_SOURCE_CHECKSUM, or run 'repair' to accept it without a checksum)");
+
+  ProcessResult json_validate = ws_->Cli({"-o", "json", "validate"});
+  EXPECT_TRUE(json_validate.exited(8)) << json_validate.Describe();
+  const nlohmann::json report = nlohmann::json::parse(json_validate.out);
+  EXPECT_EQ(report["valid"], false);
+  ASSERT_EQ(report["drift"].size(), 1u) << json_validate.out;
+  EXPECT_EQ(report["drift"][0]["kind"], "checksum-missing");
+  EXPECT_EQ(report["drift"][0]["version"], 20);
+
+  // The override every drift has.
+  ProcessResult unchecked = ws_->Cli({"up", "--no-validate"});
+  EXPECT_TRUE(unchecked.exited(0)) << unchecked.Describe();
+
+  ProcessResult repair = ws_->Cli({"repair"});
+  EXPECT_TRUE(repair.exited(0)) << repair.Describe();
+  EXPECT_TRUE(std::regex_match(
+      repair.out, std::regex(R"(repaired version 20 \(drift_20\): checksum sha256:[0-9a-f]{64} -> \(none\)\n)"
+                             R"(1 record repaired\.\n)")))
+      << repair.out;
+  EXPECT_TRUE(HasEvent("repair", 20));
+  ExpectValid();
+
+  // Rebuilt with its checksum again: repair records it, and validate compares it from then on.
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20, "020_drift.so");
+  ProcessResult rerecord = ws_->Cli({"repair"});
+  EXPECT_TRUE(rerecord.exited(0)) << rerecord.Describe();
+  EXPECT_NE(rerecord.out.find("checksum (none) -> sha256:"), std::string::npos) << rerecord.out;
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20_CHANGED, "020_drift.so");
+  EXPECT_TRUE(ws_->Cli({"validate"}).exited(8));
   EXPECT_EQ(ws_->Ledger(), (std::vector<int64_t>{10, 20, 30}));
 }
 

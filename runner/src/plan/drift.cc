@@ -16,12 +16,18 @@ std::string Short(const std::string& checksum) {
   return checksum.size() > 19 ? checksum.substr(0, 19) + "..." : checksum;
 }
 
+std::string FileName(const Migration& migration) {
+  return std::filesystem::path(migration.file).filename().string();
+}
+
 }  // namespace
 
 const char* DriftKindName(Drift::Kind kind) {
   switch (kind) {
     case Drift::Kind::kChecksumChanged:
       return "checksum-changed";
+    case Drift::Kind::kChecksumMissing:
+      return "checksum-missing";
     case Drift::Kind::kMissing:
       return "missing";
     case Drift::Kind::kOutOfOrder:
@@ -52,10 +58,20 @@ std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& 
                        Named(version, record->name) +
                            " is applied but no migration plugin provides it; restore its plugin, or run "
                            "'mark-pending " + std::to_string(version) + "' if it was undone by hand"});
-    } else if (!record->checksum.empty() && !migration->checksum.empty() && record->checksum != migration->checksum) {
+      continue;
+    }
+    if (record->checksum.empty() || record->checksum == migration->checksum) continue;
+    if (migration->checksum.empty()) {
+      drift.push_back({Drift::Kind::kChecksumMissing, version,
+                       Named(version, migration->name) + " was applied with checksum " + Short(record->checksum) +
+                           " but " + FileName(*migration) +
+                           " has none (built without LM_SOURCE_CHECKSUM), so a change cannot be seen; rebuild it "
+                           "with link_migration_add_migration() or -DLM_SOURCE_CHECKSUM, or run 'repair' to accept "
+                           "it without a checksum"});
+    } else {
       drift.push_back({Drift::Kind::kChecksumChanged, version,
                        Named(version, migration->name) + " changed since it was applied (recorded " +
-                           Short(record->checksum) + ", " + std::filesystem::path(migration->file).filename().string() + " has " +
+                           Short(record->checksum) + ", " + FileName(*migration) + " has " +
                            Short(migration->checksum) + "); restore it, or run 'repair' to accept the change"});
     }
   }

@@ -1,8 +1,10 @@
 // Validation: does the store still agree with the plugins? Drift is an
-// applied migration whose source changed, an applied version no plugin
-// provides any more, or a pending version older than the newest applied one
-// (out of order, typically from a merged branch); and a plugin file or
-// bundle that cannot be read, whose versions nobody can check (broken).
+// applied migration whose source changed, or whose plugin no longer carries
+// the checksum its record has (rebuilt without LM_SOURCE_CHECKSUM: a change
+// could no longer be seen), an applied version no plugin provides any more,
+// or a pending version older than the newest applied one (out of order,
+// typically from a merged branch); and a plugin file or bundle that cannot be
+// read, whose versions nobody can check (broken).
 #ifndef LINK_MIGRATION_RUNNER_DRIFT_H
 #define LINK_MIGRATION_RUNNER_DRIFT_H
 
@@ -16,17 +18,18 @@
 namespace lm {
 
 struct Drift {
-  enum class Kind { kChecksumChanged, kMissing, kOutOfOrder, kBrokenPlugin };
+  enum class Kind { kChecksumChanged, kChecksumMissing, kMissing, kOutOfOrder, kBrokenPlugin };
   Kind kind;
   int64_t version = 0;  // 0 for a broken plugin: its versions are unknown
   std::string message;  // one line, naming the version and the way out
 };
 
-// "checksum-changed", "missing", "out-of-order", "broken-plugin"
+// "checksum-changed", "checksum-missing", "missing", "out-of-order", "broken-plugin"
 const char* DriftKindName(Drift::Kind kind);
 
-// Every drift: the broken plugins first, then ascending by version. Checksums are compared only when both
-// the record and the plugin have one.
+// Every drift: the broken plugins first, then ascending by version. A record
+// without a checksum (a store with the minimal contract, or a plugin built
+// without one when it was applied) is compared with nothing.
 std::vector<Drift> FindDrift(const Catalog& catalog, const std::vector<Record>& records);
 
 }  // namespace lm

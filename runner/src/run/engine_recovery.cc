@@ -104,11 +104,12 @@ Status Engine::Repair(Reporter& reporter, std::vector<std::string>* repaired) {
   const std::string now = FormatUtc(options_.environment->Now());
   for (Record& record : records) {
     const Migration* migration = catalog_.Find(record.version);
-    if (record.state != VersionState::kApplied || migration == nullptr || migration->checksum.empty() ||
-        record.checksum == migration->checksum)
+    // A plugin without a checksum (checksum-missing drift) is accepted too:
+    // its record then keeps none, and a later change to it cannot be seen.
+    if (record.state != VersionState::kApplied || migration == nullptr || record.checksum == migration->checksum)
       continue;
-    const std::string change = "checksum " + (record.checksum.empty() ? "(none)" : record.checksum) + " -> " +
-                               migration->checksum;
+    auto shown = [](const std::string& checksum) { return checksum.empty() ? std::string("(none)") : checksum; };
+    const std::string change = "checksum " + shown(record.checksum) + " -> " + shown(migration->checksum);
     record.checksum = migration->checksum;
     // The event first, as for a step (see Mark): a failure between the two
     // leaves the old checksum, which the next validate reports again.
