@@ -263,6 +263,40 @@ TEST_F(TamperTest, EmptyFile) {
   ExpectRefusedEverywhere({});
 }
 
+// tar stops reading at the end-of-archive blocks, so bytes after them are
+// covered by no digest and no signature: a signed bundle with anything but
+// zeros there is refused, by verify with the signer's key as by a run that
+// requires it.
+TEST_F(TamperTest, JunkAfterTheEndOfASignedBundle) {
+  const std::string key = Sign(good_, "release");
+  const std::string raw = ReadFile(good_);
+  WriteFile(bad_, raw + "junk");
+  const std::vector<std::string> needles = {bad_.string(), "data after the end of the archive at byte " +
+                                                               std::to_string(raw.size())};
+  EXPECT_TRUE(Refused(Lm({"bundle", "verify", bad_.string(), "--trusted-key", key}), 4, needles));
+  EXPECT_TRUE(Refused(Lm({"bundle", "verify", bad_.string()}), 4, needles));
+  EXPECT_TRUE(MigrateRefused(needles, {{"bundle_keys", {key}}}));
+}
+
+TEST_F(TamperTest, MemberAppendedAfterTheEndOfASignedBundle) {
+  const std::string key = Sign(good_, "release");
+  const std::string raw = ReadFile(good_);
+  const fs::path evil = Dir() / "evil.tar";
+  WriteMembers(evil, {{"plugins/evil.so", ReadFile(plugin::kStep2)}});
+  WriteFile(bad_, raw + ReadFile(evil));
+  const std::vector<std::string> needles = {bad_.string(), "data after the end of the archive at byte " +
+                                                               std::to_string(raw.size())};
+  EXPECT_TRUE(Refused(Lm({"bundle", "verify", bad_.string(), "--trusted-key", key}), 4, needles));
+  EXPECT_TRUE(Refused(Lm({"bundle", "inspect", bad_.string()}), 4, needles));
+  EXPECT_TRUE(MigrateRefused(needles, {{"bundle_keys", {key}}}));
+}
+
+TEST_F(TamperTest, ZerosAfterTheEndOfASignedBundleAreStillTheEnd) {
+  const std::string key = Sign(good_, "release");
+  WriteFile(bad_, ReadFile(good_) + std::string(4096, '\0'));
+  EXPECT_TRUE(Succeeded(Lm({"bundle", "verify", bad_.string(), "--trusted-key", key})));
+}
+
 TEST_F(TamperTest, BadSignature) {
   const std::string key = Sign(good_, "release");
   Tamper([](std::vector<Member>& members) {

@@ -118,6 +118,39 @@ TEST_F(TarArchiveTest, RefusesDamage) {
   EXPECT_TRUE(read.empty());
 }
 
+TEST_F(TarArchiveTest, RefusesDataAfterTheEnd) {
+  ASSERT_EQ(WriteTar(dir_ / "good.tar", {{"plugins/a.so", Binary(3000)}}), "");
+  const std::string good = test::ReadFile(dir_ / "good.tar");
+  const size_t end = 512 + 3072;  // the first end-of-archive block
+  std::vector<TarMember> read;
+
+  // More zeros, as tar pads to its record size, are still the end.
+  test::WriteFile(dir_ / "padded.tar", good + std::string(512 * 40, '\0'));
+  ASSERT_EQ(ReadTar(dir_ / "padded.tar", &read), "");
+  ASSERT_EQ(read.size(), 1u);
+
+  read.clear();
+  test::WriteFile(dir_ / "junk.tar", good + "junk");
+  EXPECT_EQ(ReadTar(dir_ / "junk.tar", &read),
+            "damaged archive: data after the end of the archive at byte " + std::to_string(good.size()));
+
+  // A whole well-formed member after the end blocks: tar itself would stop
+  // before it, so it is not part of what was checked.
+  ASSERT_EQ(WriteTar(dir_ / "evil.tar", {{"plugins/evil.so", Binary(100)}}), "");
+  test::WriteFile(dir_ / "appended.tar", good.substr(0, end + 1024) + test::ReadFile(dir_ / "evil.tar"));
+  read.clear();
+  EXPECT_EQ(ReadTar(dir_ / "appended.tar", &read),
+            "damaged archive: data after the end of the archive at byte " + std::to_string(end + 1024));
+
+  // A single byte set in the padding.
+  std::string flipped = good;
+  flipped[good.size() - 1] = 1;
+  test::WriteFile(dir_ / "flipped-padding.tar", flipped);
+  read.clear();
+  EXPECT_EQ(ReadTar(dir_ / "flipped-padding.tar", &read),
+            "damaged archive: data after the end of the archive at byte " + std::to_string(good.size() - 1));
+}
+
 TEST_F(TarArchiveTest, WriteFailureLeavesNoPartialFile) {
   const std::string error = WriteTar(dir_ / "no-such-folder" / "out.tar", {{"a", "1"}});
   EXPECT_NE(error.find("cannot create"), std::string::npos) << error;

@@ -123,6 +123,16 @@ bool ParsePax(std::string_view data, NextMember* next) {
   return true;
 }
 
+// The archive ends with the zero block at `end`. What follows may be only
+// more zeros (the second end block, and the padding tar writes up to its
+// record size): anything else, a whole member included, is not part of the
+// archive, and a reader that ignored it would vouch for bytes nobody checked.
+std::string TrailingDataProblem(std::string_view archive, size_t end) {
+  const size_t junk = archive.find_first_not_of('\0', end);
+  if (junk == std::string_view::npos) return "";
+  return "damaged archive: data after the end of the archive at byte " + std::to_string(junk);
+}
+
 std::string ReadWholeFile(const std::filesystem::path& path, std::string* bytes) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::string("cannot open as a tar archive: ") + std::strerror(errno);
@@ -219,7 +229,10 @@ std::string ParseTar(std::string_view archive, std::vector<TarMember>* members) 
     if (archive.size() - at < kBlock)
       return at == archive.size() && at > 0 && next.empty() ? "" : "damaged archive: truncated header";
     const char* header = archive.data() + at;
-    if (AllZero(header)) return next.empty() ? "" : "damaged archive: a header without its member";
+    if (AllZero(header)) {
+      if (!next.empty()) return "damaged archive: a header without its member";
+      return TrailingDataProblem(archive, at);
+    }
     if (!ChecksumMatches(header)) return "damaged archive: header checksum mismatch at byte " + std::to_string(at);
     uint64_t size = 0;
     if (!Octal(header, kSize, &size)) return "damaged archive: bad size field at byte " + std::to_string(at);

@@ -17,7 +17,9 @@ struct TarMember {
 
 // Every member, in archive order. Returns an error message, empty on
 // success. Only regular files with relative names free of ".." are accepted;
-// a name seen twice is an error.
+// a name seen twice is an error. The archive ends at its first zero block
+// (or at the end of the file); anything but zeros after it is an error
+// naming its byte offset.
 std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* members);
 // The same for an archive's bytes in memory.
 std::string ParseTar(std::string_view archive, std::vector<TarMember>* members);
