@@ -122,6 +122,46 @@ TEST_F(BundleCreateTest, SignedRoundTrip) {
   EXPECT_EQ(Applied(), std::vector<int64_t>{1});
 }
 
+// verify says which it checked: an unsigned bundle, a valid signature by a
+// key it was not asked to trust, or a trusted key's signature.
+TEST_F(BundleCreateTest, VerifySaysWhoSignedIt) {
+  const fs::path bundle = MakeBundle(Dir() / "app.lmbundle", {plugin::kStep1}, "app", "2.0");
+  auto verify_json = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"bundle", "verify", bundle.string(), "-o", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const ProcessResult result = Lm(args);
+    EXPECT_TRUE(Succeeded(result));
+    return json::parse(result.out);
+  };
+
+  ProcessResult verify = Lm({"bundle", "verify", bundle.string()});
+  ASSERT_TRUE(Succeeded(verify));
+  EXPECT_TRUE(Contains(verify.out, "Verified: app 2.0, 1 files match the manifest; unsigned")) << verify.out;
+  json document = verify_json({});
+  EXPECT_EQ(document["signature"], "unsigned");
+  EXPECT_EQ(document["trusted"], false);
+  EXPECT_EQ(document["trusted_key"], nullptr);
+
+  ASSERT_TRUE(Succeeded(Lm({"keygen", (Dir() / "release").string()})));
+  const std::string key = ReadFile(Dir() / "release.pub").substr(0, 64);
+  ASSERT_TRUE(Succeeded(Lm({"bundle", "sign", bundle.string(), "--secret-key", (Dir() / "release.key").string()})));
+  verify = Lm({"bundle", "verify", bundle.string()});
+  ASSERT_TRUE(Succeeded(verify));
+  EXPECT_TRUE(Contains(verify.out, "; signed by " + key + ", a valid signature but not a trusted one")) << verify.out;
+  document = verify_json({});
+  EXPECT_EQ(document["signature"], "signed");
+  EXPECT_EQ(document["trusted"], false);
+  EXPECT_EQ(document["signatures"], json::array({{{"public_key", key}, {"valid", true}}}));
+
+  verify = Lm({"bundle", "verify", bundle.string(), "--trusted-key", key});
+  ASSERT_TRUE(Succeeded(verify));
+  EXPECT_TRUE(Contains(verify.out, ", signed by a trusted key (" + key + ").")) << verify.out;
+  document = verify_json({"--trusted-key", key});
+  EXPECT_EQ(document["signature"], "signed");
+  EXPECT_EQ(document["trusted"], true);
+  EXPECT_EQ(document["trusted_key"], key);
+}
+
 TEST_F(BundleCreateTest, KeygenRefusesToOverwrite) {
   ASSERT_TRUE(Succeeded(Lm({"keygen", (Dir() / "release").string()})));
   const std::string secret = ReadFile(Dir() / "release.key");

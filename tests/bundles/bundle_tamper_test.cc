@@ -152,10 +152,10 @@ TEST_F(TamperTest, ChangedManifestOfASignedBundle) {
   TamperManifest([](json& manifest) { manifest["version"] = "1.0.1"; });
   EXPECT_TRUE(Refused(Lm({"bundle", "verify", bad_.string(), "--trusted-key", key}), 4,
                       {bad_.string(), "does not match the manifest"}));
-  const ProcessResult inspect = Lm({"bundle", "inspect", bad_.string()});
-  EXPECT_TRUE(Succeeded(inspect));
-  EXPECT_NE(inspect.out.find("INVALID"), std::string::npos) << inspect.out;
   EXPECT_TRUE(MigrateRefused({bad_.string(), "does not match the manifest"}, {{"bundle_keys", {key}}}));
+  // A signature failing against its own key is tampering even when no key
+  // is required: it is refused everywhere, not read as unsigned.
+  ExpectRefusedEverywhere({"its signature by key " + key + " does not match the manifest"});
 }
 
 TEST_F(TamperTest, ManifestWhitespaceChangedOnASignedBundle) {
@@ -309,6 +309,24 @@ TEST_F(TamperTest, BadSignature) {
   EXPECT_TRUE(Refused(Lm({"bundle", "verify", bad_.string(), "--trusted-key", key}), 4,
                       {bad_.string(), "does not match the manifest"}));
   EXPECT_TRUE(MigrateRefused({bad_.string(), "does not match the manifest"}, {{"bundle_keys", {key}}}));
+  ExpectRefusedEverywhere({"its signature by key " + key + " does not match the manifest"});
+}
+
+TEST_F(TamperTest, SignatureFileNotJson) {
+  Sign(good_, "release");
+  Tamper([](std::vector<Member>& members) { FindMember(members, "manifest.sig").bytes = "{\"signatures\": ["; });
+  ExpectRefusedEverywhere({"manifest.sig is damaged or tampered with"});
+}
+
+TEST_F(TamperTest, SignatureEntriesOfTheWrongShape) {
+  Sign(good_, "release");
+  for (const json& entry : {json("a string"), json{{"public_key", 7}, {"signature", "00"}},
+                            json{{"public_key", "not hex"}, {"signature", std::string(128, '0')}}}) {
+    Tamper([&entry](std::vector<Member>& members) {
+      FindMember(members, "manifest.sig").bytes = json{{"format", 1}, {"signatures", {entry}}}.dump();
+    });
+    ExpectRefusedEverywhere({"manifest.sig is damaged or tampered with"});
+  }
 }
 
 TEST_F(TamperTest, SignatureCopiedFromAnotherBundle) {
@@ -319,6 +337,7 @@ TEST_F(TamperTest, SignatureCopiedFromAnotherBundle) {
     members.insert(members.begin() + 1, FindMember(signed_members, "manifest.sig"));
   });
   EXPECT_TRUE(MigrateRefused({bad_.string(), "does not match the manifest"}, {{"bundle_keys", {key}}}));
+  ExpectRefusedEverywhere({"its signature by key " + key + " does not match the manifest"});
 }
 
 TEST_F(TamperTest, SignatureByAnUnlistedKey) {

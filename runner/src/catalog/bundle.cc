@@ -116,37 +116,52 @@ Status ParseBundleManifest(const fs::path& bundle, const std::string& bytes, Bun
 
 namespace {
 
-std::vector<BundleSignature> ParseSignatures(const std::string& bytes, const std::string& manifest_bytes) {
-  std::vector<BundleSignature> signatures;
-  json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (!root.is_object() || !root.contains("signatures") || !root["signatures"].is_array()) return signatures;
+// manifest.sig's signatures, each checked against the manifest's bytes. A
+// file that is not the documented shape is damage or tampering, refused as
+// such: reading it as "no signature" would let an edit pass as unsigned.
+Status ParseSignatures(const fs::path& path, const std::string& bytes, const std::string& manifest_bytes,
+                       std::vector<BundleSignature>* signatures) {
+  const json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  const std::string damaged = std::string(kSignatureName) + " is damaged or tampered with: ";
+  if (!root.is_object() || !root.contains("signatures") || !root["signatures"].is_array())
+    return BundleError(path, damaged + "not a JSON object with a \"signatures\" array");
   for (const json& raw : root["signatures"]) {
+    if (!raw.is_object() || !raw.contains("public_key") || !raw["public_key"].is_string() ||
+        !raw.contains("signature") || !raw["signature"].is_string())
+      return BundleError(path, damaged + "a signature without a public_key and a signature text");
     BundleSignature signature;
-    signature.public_key = raw.value("public_key", "");
-    signature.signature = raw.value("signature", "");
+    signature.public_key = raw["public_key"].get<std::string>();
+    signature.signature = raw["signature"].get<std::string>();
     unsigned char key[crypto_sign_PUBLICKEYBYTES];
     unsigned char sig[crypto_sign_BYTES];
-    signature.valid = FromHex(signature.public_key, key, sizeof(key)) &&
-                      FromHex(signature.signature, sig, sizeof(sig)) &&
+    if (!FromHex(signature.public_key, key, sizeof(key)))
+      return BundleError(path, damaged + "a public_key that is not 64 hex digits");
+    signature.valid = FromHex(signature.signature, sig, sizeof(sig)) &&
                       crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(manifest_bytes.data()),
                                                   manifest_bytes.size(), key) == 0;
-    signatures.push_back(std::move(signature));
+    signatures->push_back(std::move(signature));
   }
-  return signatures;
+  return Status::Ok();
 }
 
-Status CheckSignatures(const fs::path& path, const Bundle& bundle, const BundlePolicy& policy) {
+// A signature that fails against the key it names was made over other bytes
+// or altered since: the bundle was tampered with, whatever keys the config
+// trusts. Only then does `policy` decide whether a signature is required.
+Status CheckSignatures(const fs::path& path, const BundlePolicy& policy, Bundle* bundle) {
+  for (const BundleSignature& signature : bundle->signatures)
+    if (!signature.valid)
+      return BundleError(path, "its signature by key " + signature.public_key +
+                                   " does not match the manifest (tampered?)");
   if (policy.required_keys.empty()) return Status::Ok();
-  if (bundle.signatures.empty())
+  if (bundle->signatures.empty())
     return BundleError(path, "is not signed, and the config requires a signature by a trusted key");
-  bool any_trusted_key = false;
-  for (const BundleSignature& signature : bundle.signatures) {
-    const bool trusted = policy.required_keys.count(signature.public_key) > 0;
-    if (trusted && signature.valid) return Status::Ok();
-    any_trusted_key = any_trusted_key || trusted;
+  for (const BundleSignature& signature : bundle->signatures) {
+    if (policy.required_keys.count(signature.public_key) > 0) {
+      bundle->trusted_key = signature.public_key;
+      return Status::Ok();
+    }
   }
-  return BundleError(path, any_trusted_key ? "its signature by a trusted key does not match the manifest (tampered?)"
-                                           : "is signed only by keys the config does not trust");
+  return BundleError(path, "is signed only by keys the config does not trust");
 }
 
 }  // namespace
@@ -191,7 +206,7 @@ Status ReadBundle(const fs::path& path, const BundlePolicy& policy, Bundle* bund
   for (size_t i = 1; i < members.size(); ++i) {
     TarMember& member = members[i];
     if (member.name == kSignatureName) {
-      bundle->signatures = ParseSignatures(member.bytes, bundle->manifest_bytes);
+      LM_RETURN_IF_ERROR(ParseSignatures(path, member.bytes, bundle->manifest_bytes, &bundle->signatures));
       continue;
     }
     auto found = listed.find(member.name);
@@ -206,7 +221,7 @@ Status ReadBundle(const fs::path& path, const BundlePolicy& policy, Bundle* bund
     listed.erase(found);
   }
   if (!listed.empty()) return BundleError(path, "its manifest lists " + listed.begin()->first + ", which is missing");
-  return CheckSignatures(path, *bundle, policy);
+  return CheckSignatures(path, policy, bundle);
 }
 
 Status WriteBundle(const fs::path& out, const std::vector<fs::path>& plugins, BundleManifest manifest) {

@@ -56,7 +56,10 @@ struct Bundle {
   std::filesystem::path path;
   BundleManifest manifest;
   std::string manifest_bytes;
-  std::vector<BundleSignature> signatures;
+  std::vector<BundleSignature> signatures;  // every one valid, once ReadBundle accepted the bundle
+  // The key among the policy's required keys whose signature verified;
+  // empty when the policy required none.
+  std::string trusted_key;
 };
 
 // What a bundle must satisfy to be loaded.
@@ -68,8 +71,10 @@ struct BundlePolicy {
 
 // Reads and verifies a bundle: the manifest parses and is of a known format,
 // ABI and this platform; every plugin file is listed, every listed file is
-// present with its size and SHA-256; signatures are checked against
-// `policy`. Errors (kind kPluginLoad) name the bundle and the file at fault.
+// present with its size and SHA-256; every signature it carries matches the
+// manifest (a bundle with one that does not is refused, whatever `policy`
+// says), and one is by a key of `policy`'s when it names any. Errors (kind
+// kPluginLoad) name the bundle and the file at fault.
 // Nothing in the bundle is loaded or run.
 Status ReadBundle(const std::filesystem::path& path, const BundlePolicy& policy, Bundle* bundle);
 

@@ -22,7 +22,8 @@ json BundleJson(const Bundle& bundle, const BundlePolicy& policy) {
   json signatures = json::array();
   for (const BundleSignature& signature : bundle.signatures)
     signatures.push_back({{"public_key", signature.public_key}, {"valid", signature.valid}});
-  // ReadBundle refuses what fails verification, so a printed bundle is verified.
+  // ReadBundle refuses what fails verification (an invalid signature
+  // included), so a printed bundle is verified and its signatures valid.
   return {{"path", bundle.path.string()},
           {"name", m.name},
           {"version", m.version},
@@ -33,7 +34,27 @@ json BundleJson(const Bundle& bundle, const BundlePolicy& policy) {
           {"files", files},
           {"signatures", signatures},
           {"verified", true},
+          {"signature", bundle.signatures.empty() ? "unsigned" : "signed"},
+          {"trusted", !bundle.trusted_key.empty()},
+          {"trusted_key", bundle.trusted_key.empty() ? json(nullptr) : json(bundle.trusted_key)},
           {"trusted_keys_required", !policy.required_keys.empty()}};
+}
+
+// What `verify` vouches for, in one line: the files, and whose signature.
+void PrintVerified(const Bundle& bundle, std::FILE* out) {
+  const BundleManifest& m = bundle.manifest;
+  std::fprintf(out, "Verified: %s %s, %zu files match the manifest", m.name.c_str(), m.version.c_str(),
+               m.files.size());
+  if (!bundle.trusted_key.empty()) {
+    std::fprintf(out, ", signed by a trusted key (%s).\n", bundle.trusted_key.c_str());
+  } else if (bundle.signatures.empty()) {
+    std::fprintf(out, "; unsigned (no --trusted-key given, so no signature was required).\n");
+  } else {
+    std::string keys;
+    for (const BundleSignature& signature : bundle.signatures) keys += (keys.empty() ? "" : ", ") + signature.public_key;
+    std::fprintf(out, "; signed by %s, a valid signature but not a trusted one (no --trusted-key given).\n",
+                 keys.c_str());
+  }
 }
 
 }  // namespace
@@ -80,9 +101,7 @@ int RunBundleCommand(const Invocation& inv, const CliOutput& io) {
     } else if (action == "inspect") {
       PrintBundle(bundle, io.out);
     } else {
-      std::fprintf(io.out, "Verified: %s %s, %zu files match the manifest%s.\n", bundle.manifest.name.c_str(),
-                   bundle.manifest.version.c_str(), bundle.manifest.files.size(),
-                   policy.required_keys.empty() ? "" : ", signed by a trusted key");
+      PrintVerified(bundle, io.out);
     }
     return 0;
   }
