@@ -48,6 +48,19 @@ inline const fs::path kExportedHelperB = LM_TEST_PLUGIN_EXPORTED_HELPER_B;  // 4
 inline const fs::path kBlob = LM_TEST_PLUGIN_BLOB;                  // 44: params.blob_bytes in one row
 // A store, not a migration: sqlite with a descriptor from before lm_store_api.in_transaction.
 inline const fs::path kFirstAbiStore = LM_TEST_PLUGIN_FIRST_ABI_STORE;
+// The struct_size fixtures (abi_shapes_*.c): migrations...
+inline const fs::path kAbiOlder = LM_TEST_PLUGIN_ABI_OLDER;  // 60, 61: smallest and first-release descriptors
+inline const fs::path kAbiNewer = LM_TEST_PLUGIN_ABI_NEWER;  // 62: fields appended that no runner knows
+inline const fs::path kAbiShortPlugin = LM_TEST_PLUGIN_ABI_SHORT_PLUGIN;        // 63: plugin descriptor too small
+inline const fs::path kAbiShortMigration = LM_TEST_PLUGIN_ABI_SHORT_MIGRATION;  // 64: migration descriptor too small
+// ...and stores, named by the shape of their descriptor, records and events.
+inline const fs::path kAbiStoreSmallest = LM_TEST_PLUGIN_ABI_STORE_SMALLEST;
+inline const fs::path kAbiStoreFirst = LM_TEST_PLUGIN_ABI_STORE_FIRST;
+inline const fs::path kAbiStoreNext = LM_TEST_PLUGIN_ABI_STORE_NEXT;
+inline const fs::path kAbiStoreNewer = LM_TEST_PLUGIN_ABI_STORE_NEWER;
+inline const fs::path kAbiStoreApiTooSmall = LM_TEST_PLUGIN_ABI_STORE_API_TOO_SMALL;
+inline const fs::path kAbiStoreRecordTooSmall = LM_TEST_PLUGIN_ABI_STORE_RECORD_TOO_SMALL;
+inline const fs::path kAbiStoreEventTooSmall = LM_TEST_PLUGIN_ABI_STORE_EVENT_TOO_SMALL;
 inline const fs::path kWrongAbi = LM_TEST_PLUGIN_WRONG_ABI;         // claims ABI 99
 inline const fs::path kNoEntry = LM_TEST_PLUGIN_NO_ENTRY;           // no link_migration_plugin
 }  // namespace plugin

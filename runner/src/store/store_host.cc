@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 
 #include "catalog/discovery.h"
 #include "catalog/plugin_library.h"
@@ -31,8 +32,8 @@ ErrorKind KindOf(lm_result code) {
 // Adapts the full lm_store_api contract.
 class AbiStore : public VersionStore {
  public:
-  AbiStore(const lm_store_api* api, lm_store* handle, std::string name)
-      : api_(api), handle_(handle), name_(std::move(name)) {}
+  AbiStore(const lm_store_api* api, lm_store* handle, std::string name, std::string file)
+      : api_(api), handle_(handle), name_(std::move(name)), file_(std::move(file)) {}
   ~AbiStore() override { api_->close(handle_); }
 
   const std::string& name() const override { return name_; }
@@ -49,9 +50,11 @@ class AbiStore : public VersionStore {
 
   Status ListRecords(std::vector<Record>* records) override {
     records->clear();
-    return Call("list the applied versions", [&](lm_error* err) {
-      return api_->list_records(handle_, &AbiStore::VisitRecord, records, err);
+    Listing<Record> listing{records, std::nullopt};
+    const Status status = Call("list the applied versions", [&](lm_error* err) {
+      return api_->list_records(handle_, &AbiStore::VisitRecord, &listing, err);
     });
+    return listing.too_small ? TooSmall("record", *listing.too_small) : status;
   }
 
   Status PutRecord(const Record& record) override {
@@ -75,9 +78,11 @@ class AbiStore : public VersionStore {
   Status ListEvents(std::vector<Event>* events) override {
     events->clear();
     if (!capabilities().history) return Status::Ok();
-    return Call("read the history", [&](lm_error* err) {
-      return api_->list_events(handle_, &AbiStore::VisitEvent, events, err);
+    Listing<Event> listing{events, std::nullopt};
+    const Status status = Call("read the history", [&](lm_error* err) {
+      return api_->list_events(handle_, &AbiStore::VisitEvent, &listing, err);
     });
+    return listing.too_small ? TooSmall("history event", *listing.too_small) : status;
   }
 
   Status Begin() override { return Call("begin a transaction", [&](lm_error* e) { return api_->begin(handle_, e); }); }
@@ -119,27 +124,36 @@ class AbiStore : public VersionStore {
     return Status::Error(KindOf(code), "store '" + name_ + "' could not " + what + ": " + detail);
   }
 
+  // What a listing collects, and the struct_size of a struct too small to
+  // hold even its version, which stops the listing: the store is damaged.
+  template <class Item>
+  struct Listing {
+    std::vector<Item>* items;
+    std::optional<uint32_t> too_small;
+  };
+
   // Built in place: status reads every record, and a temporary per field
   // and a Record moved into the vector cost more than the store's query.
-  // A struct too small to hold a version stops the listing, which then
-  // fails naming the visitor.
-  static lm_result VisitRecord(void* user, const lm_record* raw) {
-    auto* records = static_cast<std::vector<Record>*>(user);
-    if (link_migration::store::from_c(*raw, &records->emplace_back())) return LM_OK;
-    records->pop_back();
+  template <class Item, class Raw>
+  static lm_result Visit(void* user, const Raw* raw) {
+    auto* listing = static_cast<Listing<Item>*>(user);
+    if (link_migration::store::from_c(*raw, &listing->items->emplace_back())) return LM_OK;
+    listing->items->pop_back();
+    listing->too_small = raw->struct_size;
     return LM_ERROR;
   }
+  static lm_result VisitRecord(void* user, const lm_record* raw) { return Visit<Record>(user, raw); }
+  static lm_result VisitEvent(void* user, const lm_event* raw) { return Visit<Event>(user, raw); }
 
-  static lm_result VisitEvent(void* user, const lm_event* raw) {
-    auto* events = static_cast<std::vector<Event>*>(user);
-    if (link_migration::store::from_c(*raw, &events->emplace_back())) return LM_OK;
-    events->pop_back();
-    return LM_ERROR;
+  Status TooSmall(const std::string& what, uint32_t size) const {
+    return Status::Error(ErrorKind::kPluginLoad, file_ + ": a " + what + " the store listed is too small (" +
+                                                     std::to_string(size) + " bytes): damaged plugin");
   }
 
   const lm_store_api* api_;
   lm_store* handle_;
   std::string name_;
+  std::string file_;
 };
 
 // Adapts the seed's two-function contract: one number, the current version.
@@ -284,8 +298,10 @@ Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<Version
       return Status::Error(ErrorKind::kPluginLoad, path.string() + ": store built for plugin ABI " +
                                                        std::to_string(api.abi_version) + ", this runner supports ABI " +
                                                        std::to_string(LM_ABI_VERSION));
-    if (api.struct_size < kMinApiSize || !api.open || !api.close || !api.list_records || !api.put_record ||
-        !api.delete_record)
+    if (api.struct_size < kMinApiSize)
+      return Status::Error(ErrorKind::kPluginLoad, path.string() + ": the store descriptor is too small (" +
+                                                       std::to_string(api.struct_size) + " bytes): damaged plugin");
+    if (!api.open || !api.close || !api.list_records || !api.put_record || !api.delete_record)
       return Status::Error(ErrorKind::kPluginLoad,
                            path.string() + ": incomplete store descriptor (open, close, list_records, "
                                            "put_record and delete_record are required)");
@@ -302,7 +318,7 @@ Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<Version
                            "store '" + Text(api.name) + "' (" + path.string() + ") could not open: " +
                                (err.message[0] ? err.message : "code " + std::to_string(code)));
     }
-    *store = std::make_unique<AbiStore>(&api, handle, api.name ? api.name : config.store.plugin);
+    *store = std::make_unique<AbiStore>(&api, handle, api.name ? api.name : config.store.plugin, path.string());
     return Status::Ok();
   }
 
