@@ -1,7 +1,10 @@
 // Drop-in folders: re-read on every run; partial-copy and hidden names are
-// skipped; a file that is not a complete library (a copy still in progress)
-// is a clean one-line error, never a crash; store plugins dropped into a
+// skipped; a file that is not a complete library (a copy still in progress),
+// or a link or folder named like a plugin that is none, is a clean one-line
+// error, never a crash nor skipped; store plugins dropped into a
 // plugin_path folder are found by name.
+#include <sys/stat.h>
+
 #include "bundle_support.h"
 
 namespace bundle_test {
@@ -91,6 +94,53 @@ TEST_F(DropInTest, NotALibraryIsACleanError) {
   const fs::path text = folder_ / "notes.so";
   WriteFile(text, "these are not the plugins you are looking for\n");
   EXPECT_TRUE(Refused(LmConfig({"up"}), 4, {text.string(), "not a shared library"}));
+}
+
+// A link named like a plugin that leads to no plugin file is refused like a
+// broken file, by status and up, naming where it leads: never skipped
+// without a word.
+TEST_F(DropInTest, LinkToNoPluginFileIsACleanError) {
+  DropIn(plugin::kStep1, "step_1.so");
+  const fs::path link = folder_ / "step_2.so";
+  fs::create_directory(Dir() / "folder");
+  fs::create_symlink(link, Dir() / "loop");
+  const struct {
+    fs::path target;
+    std::string why;
+  } cases[] = {
+      {Dir() / "gone.so", "which does not exist"},
+      {Dir() / "folder", "which is a folder, not a plugin file"},
+      {Dir() / "loop", "a loop of links that leads to no file"},  // step_2.so -> loop -> step_2.so
+      {"/dev/zero", "which is a character device, not a plugin file"},  // reading it would never end
+  };
+  for (const auto& [target, why] : cases) {
+    SCOPED_TRACE(target);
+    fs::remove(link);
+    fs::create_symlink(target, link);
+    const std::string named = link.string() + ": a symbolic link to " + target.string() + ", " + why;
+    const ProcessResult status = LmConfig({"status"});
+    EXPECT_TRUE(Refused(status, 4, {named}));
+    EXPECT_NE(status.out.find("step_1"), std::string::npos) << status.Describe();
+    EXPECT_TRUE(Refused(LmConfig({"up"}), 4, {named}));
+  }
+  EXPECT_FALSE(fs::exists(Dir() / "state.json")) << "nothing may run beside a link to no plugin";
+}
+
+TEST_F(DropInTest, FolderNamedLikeAPluginIsACleanError) {
+  DropIn(plugin::kStep1, "step_1.so");
+  fs::create_directory(folder_ / "step_2.so");
+  EXPECT_TRUE(Refused(LmConfig({"up"}), 4, {(folder_ / "step_2.so").string() + ": not a regular file"}));
+}
+
+// Refused before anything reads it: the allow-list's digest would wait for
+// a writer forever.
+TEST_F(DropInTest, FifoNamedLikeAPluginIsACleanError) {
+  DropIn(plugin::kStep1, "step_1.so");
+  const fs::path fifo = folder_ / "step_2.so";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  WriteConfig(json::array({folder_.string()}),
+              {{"trust", {{"check_permissions", false}, {"allowed_sha256", {Sha256Hex(ReadFile(plugin::kStep1))}}}}});
+  EXPECT_TRUE(Refused(LmConfig({"up"}), 4, {fifo.string() + ": not a regular file"}));
 }
 
 TEST_F(DropInTest, StorePluginFoundInPluginPath) {

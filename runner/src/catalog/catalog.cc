@@ -185,8 +185,11 @@ Status ReadPluginFile(const std::string& file, std::string_view name, const Open
   // since the folder was listed would block the open forever.
   const int fd = openat(folder.at(), folder.Relative(file, name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 && errno == ELOOP) {
-    LM_RETURN_IF_ERROR(trust.Check(file));
-    problem = InspectLibraryFile(file, &info);
+    problem = LinkProblem(file);
+    if (problem.empty()) {
+      LM_RETURN_IF_ERROR(trust.Check(file));
+      problem = InspectLibraryFile(file, &info);
+    }
   } else {
     struct stat opened {};
     if (fd < 0 || fstat(fd, &opened) != 0) {
@@ -194,11 +197,14 @@ Status ReadPluginFile(const std::string& file, std::string_view name, const Open
       if (fd >= 0) close(fd);
       return PluginError(file, "cannot read: " + reason);
     }
-    Status trusted = trust.CheckNonLink(file, opened);
-    if (trusted.ok()) {
-      problem = S_ISREG(opened.st_mode) ? InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info)
-                                        : "not a regular file";
+    // What is no file is refused before the trust check, whose digest
+    // would read a FIFO or a device forever.
+    if (!S_ISREG(opened.st_mode)) {
+      close(fd);
+      return PluginError(file, "not a regular file");
     }
+    Status trusted = trust.CheckNonLink(file, opened);
+    if (trusted.ok()) problem = InspectLibraryFd(fd, static_cast<uint64_t>(opened.st_size), &info);
     close(fd);
     LM_RETURN_IF_ERROR(trusted);
   }

@@ -24,8 +24,9 @@ bool IsIgnoredName(std::string_view name) {
 
 namespace {
 
-// The plugin files directly in `folder`, unsorted. readdir's entry type
-// spares a stat per file on the file systems that fill it in.
+// Every entry directly in `folder` named like a plugin file, unsorted,
+// whatever it is: a link, a folder or a device so named is a problem the
+// catalog reports, never skipped without a word.
 Status ListPluginFiles(const fs::path& folder, std::vector<std::string>* found) {
   auto failed = [&folder](int error) {
     return Status::Error(ErrorKind::kConfig,
@@ -37,15 +38,11 @@ Status ListPluginFiles(const fs::path& folder, std::vector<std::string>* found) 
   errno = 0;
   while (const dirent* entry = readdir(listing)) {
     const std::string_view name = entry->d_name;
-    if (IsIgnoredName(name) || !name.ends_with(PluginSuffix())) continue;
-    std::string path = prefix;
-    path += name;
-    bool regular = entry->d_type == DT_REG;
-    if (entry->d_type == DT_UNKNOWN || entry->d_type == DT_LNK) {
-      std::error_code type_error;
-      regular = fs::is_regular_file(fs::path(path), type_error);  // follows a link, as loading will
+    if (!IsIgnoredName(name) && name.ends_with(PluginSuffix())) {
+      std::string path = prefix;
+      path += name;
+      found->push_back(std::move(path));
     }
-    if (regular) found->push_back(std::move(path));
     errno = 0;
   }
   const int error = errno;
@@ -53,7 +50,31 @@ Status ListPluginFiles(const fs::path& folder, std::vector<std::string>* found) 
   return error == 0 ? Status::Ok() : failed(error);
 }
 
+const char* KindOfFile(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "an unknown kind of file";
+}
+
 }  // namespace
+
+std::string LinkProblem(const std::string& link) {
+  std::error_code unreadable;
+  const fs::path target = fs::read_symlink(link, unreadable);
+  const std::string to = "a symbolic link to " + (unreadable ? std::string("an unreadable target") : target.string());
+  struct stat info {};
+  if (stat(link.c_str(), &info) != 0) {
+    const int error = errno;
+    if (error == ENOENT || error == ENOTDIR) return to + ", which does not exist";
+    if (error == ELOOP) return to + ", a loop of links that leads to no file";
+    return to + ", which cannot be followed: " + std::strerror(error);
+  }
+  if (S_ISREG(info.st_mode)) return "";
+  return to + ", which is " + KindOfFile(info.st_mode) + ", not a plugin file";
+}
 
 Status DiscoverMigrationSources(const std::vector<fs::path>& locations, std::vector<MigrationSource>* sources) {
   for (const fs::path& folder : locations) {

@@ -24,12 +24,19 @@ struct MigrationSource {
   bool is_bundle = false;  // a bundle file, else a plugin file
 };
 
-// What each location holds: a folder gives every regular file (or link to
-// one) with the plugin suffix directly inside it, sorted by path; a file is
-// a bundle. Locations keep their order. A missing location is an error
+// What each location holds: a folder gives every entry directly inside it
+// named with the plugin suffix and not ignored (see IsIgnoredName), sorted
+// by path, whatever it is (the catalog refuses what is no plugin file, see
+// LinkProblem); a file is a bundle. Locations keep their order. A missing location is an error
 // (kind kConfig) naming it.
 Status DiscoverMigrationSources(const std::vector<std::filesystem::path>& locations,
                                 std::vector<MigrationSource>* sources);
+
+// Why the symbolic link `link` cannot be a plugin file, naming where it
+// leads ("a symbolic link to /dev/zero, which is a character device, not a
+// plugin file"): dangling, a loop, or leading to anything but a regular
+// file. Empty when it leads to a regular file.
+std::string LinkProblem(const std::string& link);
 
 // The folders' own sizes as the file system reports them (a file location
 // counts 0): a cheap, rough measure of how many entries they hold, from one
