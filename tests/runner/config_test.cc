@@ -181,7 +181,7 @@ TEST_F(ConfigTest, UnknownKeySuggestsKnownOneAtEveryLevel) {
 
 TEST_F(ConfigTest, UnknownKeyWithoutSuggestionListsKnownOnes) {
   std::string message = OpenFailsWith("{\"migrations\": \"migrations\", " + SqliteStore() + ", \"colour\": 1}");
-  EXPECT_THAT(message, HasSubstr(": $.colour: unknown key (known keys: $schema, changelog_dir, load_plugins, "
+  EXPECT_THAT(message, HasSubstr(": $.colour: unknown key (known keys: $schema, bundles, changelog_dir, load_plugins, "
                                  "lock_timeout_ms, migrations, params, plugin_path, step_timeout_ms, store, transaction, trust)"));
   EXPECT_THAT(message, ::testing::Not(HasSubstr("did you mean")));
   EXPECT_THAT(OpenFailsWith("{\"migrations\": \"migrations\", " + SqliteStore() + ", \"trust\": {\"sign\": 1}}"),

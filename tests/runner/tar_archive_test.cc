@@ -151,6 +151,46 @@ TEST_F(TarArchiveTest, RefusesDataAfterTheEnd) {
             "damaged archive: data after the end of the archive at byte " + std::to_string(good.size() - 1));
 }
 
+TEST_F(TarArchiveTest, RefusesATailLongerThanPaddingUnread) {
+  const std::string good = SerializeTar({{"plugins/a.so", Binary(3000)}});
+  const size_t end = 512 + 3072;
+  std::vector<TarMember> read;
+  // Up to tar's largest record, zeros are padding.
+  EXPECT_EQ(ParseTar(good.substr(0, end) + std::string(kMaxTarPadding, '\0'), &read), "");
+  read.clear();
+  EXPECT_EQ(ParseTar(good.substr(0, end) + std::string(kMaxTarPadding + 1, '\0'), &read),
+            "damaged archive: " + std::to_string(kMaxTarPadding + 1) + " bytes after the end of the archive at byte " +
+                std::to_string(end) + " (tar pads with at most 1048576 bytes)");
+}
+
+// A member's bytes are read only when asked for: walking the headers of a
+// large archive reads a block per member.
+TEST_F(TarArchiveTest, ReaderReadsMembersOnlyWhenAsked) {
+  class CountingSource : public TarSource {
+   public:
+    explicit CountingSource(std::string_view bytes) : bytes_(bytes) {}
+    uint64_t size() const override { return bytes_.size(); }
+    std::string Read(uint64_t offset, size_t count, char* out) const override {
+      read_ += count;
+      return TarBytes(bytes_).Read(offset, count, out);
+    }
+    mutable uint64_t read_ = 0;
+
+   private:
+    std::string_view bytes_;
+  };
+  const std::string archive = SerializeTar({{"a", Binary(100000)}, {"b", Binary(200000)}});
+  CountingSource source(archive);
+  TarReader reader(source);
+  TarEntry entry;
+  std::string problem;
+  std::vector<std::string> names;
+  while (reader.Next(&entry, &problem)) names.push_back(entry.name);
+  EXPECT_EQ(problem, "");
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_LT(source.read_, 20000u);  // the headers and the padding, not the 300,000 bytes of data
+}
+
 TEST_F(TarArchiveTest, WriteFailureLeavesNoPartialFile) {
   const std::string error = WriteTar(dir_ / "no-such-folder" / "out.tar", {{"a", "1"}});
   EXPECT_NE(error.find("cannot create"), std::string::npos) << error;

@@ -179,17 +179,46 @@ const std::string& ThisPlatform() {
   return platform;
 }
 
+namespace {
+
+std::string LimitHint(const char* key) {
+  return " (raise it with \"bundles\": {\"" + std::string(key) + "\": N} in the config)";
+}
+
+// A member's bytes, refused before they are read when they are more than
+// `most` (a manifest or signature file is parsed whole).
+Status ReadSmallMember(const fs::path& path, const TarReader& reader, const TarEntry& entry, uint64_t most,
+                       std::string* bytes) {
+  if (entry.size > most)
+    return BundleError(path, entry.name + " has " + std::to_string(entry.size) + " bytes, more than the " +
+                                 std::to_string(most) + " a bundle's " + entry.name + " may have");
+  const std::string problem = reader.ReadData(entry, bytes);
+  return problem.empty() ? Status::Ok() : BundleError(path, problem);
+}
+
+}  // namespace
+
+// The file is read member by member: the manifest first, then each listed
+// plugin, whose size is checked against the manifest before its bytes are
+// read. What stays in memory is the manifest, the signatures and the listed
+// plugins, which the file's size limit bounds.
 Status ReadBundle(const fs::path& path, const BundlePolicy& policy, Bundle* bundle) {
   if (sodium_init() < 0) return BundleError(path, "libsodium failed to initialise");
-  std::vector<TarMember> members;
-  std::string problem = ReadTar(path, &members);
+  TarFile file;
+  std::string problem = file.Open(path);
   if (!problem.empty()) return BundleError(path, problem);
-  if (members.empty() || members.front().name != kManifestName)
-    return BundleError(path, std::string("the first member must be ") + kManifestName);
+  if (file.size() > policy.limits.max_bytes)
+    return BundleError(path, "is " + std::to_string(file.size()) + " bytes, more than the limit of " +
+                                 std::to_string(policy.limits.max_bytes) + " bytes for a bundle" +
+                                 LimitHint("max_bytes"));
+  TarReader reader(file);
+  TarEntry entry;
+  if (!reader.Next(&entry, &problem) || entry.name != kManifestName)
+    return BundleError(path, problem.empty() ? std::string("the first member must be ") + kManifestName : problem);
 
   *bundle = Bundle{};
   bundle->path = path;
-  bundle->manifest_bytes = members.front().bytes;
+  LM_RETURN_IF_ERROR(ReadSmallMember(path, reader, entry, kMaxManifestBytes, &bundle->manifest_bytes));
   LM_RETURN_IF_ERROR(ParseBundleManifest(path, bundle->manifest_bytes, &bundle->manifest));
   BundleManifest& manifest = bundle->manifest;
   if (manifest.abi != LM_ABI_VERSION)
@@ -199,27 +228,35 @@ Status ReadBundle(const fs::path& path, const BundlePolicy& policy, Bundle* bund
     return BundleError(path, "built for platform " + manifest.platform + ", this runner is " + ThisPlatform());
 
   std::map<std::string, BundleFile*> listed;
-  for (BundleFile& file : manifest.files) {
-    if (!listed.emplace(file.path, &file).second)
-      return BundleError(path, "the manifest lists " + file.path + " twice");
+  for (BundleFile& file_listed : manifest.files) {
+    if (!listed.emplace(file_listed.path, &file_listed).second)
+      return BundleError(path, "the manifest lists " + file_listed.path + " twice");
   }
-  for (size_t i = 1; i < members.size(); ++i) {
-    TarMember& member = members[i];
-    if (member.name == kSignatureName) {
-      LM_RETURN_IF_ERROR(ParseSignatures(path, member.bytes, bundle->manifest_bytes, &bundle->signatures));
+  uint64_t members = 1;
+  while (reader.Next(&entry, &problem)) {
+    if (++members > policy.limits.max_members)
+      return BundleError(path, "holds more than " + std::to_string(policy.limits.max_members) +
+                                   " members, the limit for a bundle" +
+                                   LimitHint("max_members"));
+    if (entry.name == kSignatureName) {
+      std::string signatures;
+      LM_RETURN_IF_ERROR(ReadSmallMember(path, reader, entry, kMaxSignatureBytes, &signatures));
+      LM_RETURN_IF_ERROR(ParseSignatures(path, signatures, bundle->manifest_bytes, &bundle->signatures));
       continue;
     }
-    auto found = listed.find(member.name);
-    if (found == listed.end()) return BundleError(path, "holds " + member.name + ", which its manifest does not list");
-    BundleFile& file = *found->second;
-    if (member.bytes.size() != file.size)
-      return BundleError(path, file.path + " has " + std::to_string(member.bytes.size()) + " bytes, the manifest says " +
-                                   std::to_string(file.size));
-    if (Sha256(member.bytes) != file.sha256)
-      return BundleError(path, file.path + " does not match its SHA-256 in the manifest (tampered or damaged)");
-    file.bytes = std::move(member.bytes);
+    auto found = listed.find(entry.name);
+    if (found == listed.end()) return BundleError(path, "holds " + entry.name + ", which its manifest does not list");
+    BundleFile& listed_file = *found->second;
+    if (entry.size != listed_file.size)
+      return BundleError(path, listed_file.path + " has " + std::to_string(entry.size) +
+                                   " bytes, the manifest says " + std::to_string(listed_file.size));
+    problem = reader.ReadData(entry, &listed_file.bytes);
+    if (!problem.empty()) return BundleError(path, problem);
+    if (Sha256(listed_file.bytes) != listed_file.sha256)
+      return BundleError(path, listed_file.path + " does not match its SHA-256 in the manifest (tampered or damaged)");
     listed.erase(found);
   }
+  if (!problem.empty()) return BundleError(path, problem);
   if (!listed.empty()) return BundleError(path, "its manifest lists " + listed.begin()->first + ", which is missing");
   return CheckSignatures(path, policy, bundle);
 }

@@ -62,8 +62,21 @@ struct Bundle {
   std::string trusted_key;
 };
 
+// How large a bundle may be (config: "bundles"; docs/bundles.md). Reading
+// one keeps its plugins in memory, so the file's size bounds what it costs.
+struct BundleLimits {
+  static constexpr uint64_t kDefaultMaxBytes = uint64_t{1} << 30;  // 1 GiB
+  static constexpr uint64_t kDefaultMaxMembers = 10000;
+  uint64_t max_bytes = kDefaultMaxBytes;      // the bundle file's size
+  uint64_t max_members = kDefaultMaxMembers;  // its members, manifest included
+};
+// manifest.json and manifest.sig are parsed whole: larger is not a manifest.
+inline constexpr uint64_t kMaxManifestBytes = 64 << 20;
+inline constexpr uint64_t kMaxSignatureBytes = 1 << 20;
+
 // What a bundle must satisfy to be loaded.
 struct BundlePolicy {
+  BundleLimits limits;
   // When not empty, at least one valid signature by one of these public keys
   // (hex) is required.
   std::set<std::string> required_keys;

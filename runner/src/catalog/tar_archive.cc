@@ -21,6 +21,8 @@ namespace {
 
 constexpr size_t kBlock = 512;
 constexpr uint64_t kMaxMemberSize = uint64_t{1} << 30;  // a plugin larger than 1 GiB is not one
+// A pax header or GNU long name holds a path and a size: a few hundred bytes.
+constexpr uint64_t kMaxNameHeaderSize = 64 << 10;
 
 // Field offsets and widths of a ustar header.
 struct Field {
@@ -31,7 +33,7 @@ constexpr Field kName{0, 100}, kMode{100, 8}, kUid{108, 8}, kGid{116, 8}, kSize{
     kChecksum{148, 8}, kMagic{257, 6}, kVersion{263, 2}, kPrefix{345, 155};
 constexpr size_t kTypeflag = 156;
 
-size_t Padded(uint64_t size) { return static_cast<size_t>((size + kBlock - 1) / kBlock * kBlock); }
+uint64_t Padded(uint64_t size) { return (size + kBlock - 1) / kBlock * kBlock; }
 
 bool SafeName(const std::string& name) {
   if (name.empty() || name.front() == '/' || name.find('\0') != std::string::npos) return false;
@@ -123,39 +125,6 @@ bool ParsePax(std::string_view data, NextMember* next) {
   return true;
 }
 
-// The archive ends with the zero block at `end`. What follows may be only
-// more zeros (the second end block, and the padding tar writes up to its
-// record size): anything else, a whole member included, is not part of the
-// archive, and a reader that ignored it would vouch for bytes nobody checked.
-std::string TrailingDataProblem(std::string_view archive, size_t end) {
-  const size_t junk = archive.find_first_not_of('\0', end);
-  if (junk == std::string_view::npos) return "";
-  return "damaged archive: data after the end of the archive at byte " + std::to_string(junk);
-}
-
-std::string ReadWholeFile(const std::filesystem::path& path, std::string* bytes) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::string("cannot open as a tar archive: ") + std::strerror(errno);
-  struct stat info {};
-  std::string problem;
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    problem = "cannot open as a tar archive: not a regular file";
-  } else {
-    bytes->resize(static_cast<size_t>(info.st_size));
-    for (size_t done = 0; done < bytes->size();) {
-      ssize_t got = pread(fd, bytes->data() + done, bytes->size() - done, static_cast<off_t>(done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        problem = std::string("cannot read: ") + (got < 0 ? std::strerror(errno) : "the file shrank");
-        break;
-      }
-      done += static_cast<size_t>(got);
-    }
-  }
-  close(fd);
-  return problem;
-}
-
 void PutText(char* header, Field field, std::string_view text) {
   std::memcpy(header + field.at, text.data(), std::min(text.size(), field.width));
 }
@@ -214,28 +183,62 @@ void AppendMember(std::string* out, const std::string& name, const std::string& 
 
 }  // namespace
 
-std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* members) {
-  std::string archive;
-  std::string problem = ReadWholeFile(path, &archive);
-  if (!problem.empty()) return problem;
-  return ParseTar(archive, members);
+TarFile::~TarFile() {
+  if (fd_ >= 0) close(fd_);
 }
 
-std::string ParseTar(std::string_view archive, std::vector<TarMember>* members) {
-  std::set<std::string> seen;
+std::string TarFile::Open(const std::filesystem::path& path) {
+  fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return std::string("cannot open as a tar archive: ") + std::strerror(errno);
+  struct stat info {};
+  if (fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) return "cannot open as a tar archive: not a regular file";
+  size_ = static_cast<uint64_t>(info.st_size);
+  return "";
+}
+
+std::string TarFile::Read(uint64_t offset, size_t count, char* out) const {
+  for (size_t done = 0; done < count;) {
+    const ssize_t got = pread(fd_, out + done, count - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return std::string("cannot read: ") + (got < 0 ? std::strerror(errno) : "the file shrank");
+    done += static_cast<size_t>(got);
+  }
+  return "";
+}
+
+std::string TarBytes::Read(uint64_t offset, size_t count, char* out) const {
+  if (offset > bytes_.size() || count > bytes_.size() - offset) return "cannot read: past the end";
+  std::memcpy(out, bytes_.data() + offset, count);
+  return "";
+}
+
+bool TarReader::Next(TarEntry* entry, std::string* problem) {
+  problem->clear();
+  if (ended_) return false;
+  ended_ = true;  // until a member is found
   NextMember next;
-  size_t at = 0;
+  const uint64_t size_of_archive = source_.size();
+  char header[kBlock];
   for (;;) {
-    if (archive.size() - at < kBlock)
-      return at == archive.size() && at > 0 && next.empty() ? "" : "damaged archive: truncated header";
-    const char* header = archive.data() + at;
-    if (AllZero(header)) {
-      if (!next.empty()) return "damaged archive: a header without its member";
-      return TrailingDataProblem(archive, at);
+    if (size_of_archive - at_ < kBlock) {
+      if (at_ != size_of_archive || at_ == 0 || !next.empty()) *problem = "damaged archive: truncated header";
+      return false;
     }
-    if (!ChecksumMatches(header)) return "damaged archive: header checksum mismatch at byte " + std::to_string(at);
+    *problem = source_.Read(at_, kBlock, header);
+    if (!problem->empty()) return false;
+    if (AllZero(header)) {
+      *problem = next.empty() ? CheckEnd() : "damaged archive: a header without its member";
+      return false;
+    }
+    if (!ChecksumMatches(header)) {
+      *problem = "damaged archive: header checksum mismatch at byte " + std::to_string(at_);
+      return false;
+    }
     uint64_t size = 0;
-    if (!Octal(header, kSize, &size)) return "damaged archive: bad size field at byte " + std::to_string(at);
+    if (!Octal(header, kSize, &size)) {
+      *problem = "damaged archive: bad size field at byte " + std::to_string(at_);
+      return false;
+    }
     const char type = header[kTypeflag];
     const bool ustar = std::memcmp(header + kMagic.at, "ustar", 5) == 0;
     std::string name = Text(header, kName);
@@ -244,26 +247,95 @@ std::string ParseTar(std::string_view archive, std::vector<TarMember>* members) 
       if (!next.name.empty()) name = next.name;
       if (next.has_size) size = next.size;
     }
-    if (size > kMaxMemberSize) return "member '" + name + "' has an impossible size";
-    at += kBlock;
-    if (archive.size() - at < size) return "member '" + name + "' is truncated";
-    std::string_view data(archive.data() + at, static_cast<size_t>(size));
-    at += std::min(Padded(size), archive.size() - at);
-    if (type == 'x') {
-      if (!ParsePax(data, &next)) return "damaged archive: bad pax header for the next member";
-      continue;
+    if (size > kMaxMemberSize) {
+      *problem = "member '" + name + "' has an impossible size";
+      return false;
     }
-    if (type == 'L') {  // GNU tar's long name
-      next.name = std::string(data.substr(0, data.find('\0')));
+    at_ += kBlock;
+    if (size_of_archive - at_ < size) {
+      *problem = "member '" + name + "' is truncated";
+      return false;
+    }
+    const uint64_t data_at = at_;
+    at_ += std::min<uint64_t>(Padded(size), size_of_archive - at_);
+    if (type == 'x' || type == 'L') {  // a pax header, or GNU tar's long name: a few records
+      if (size > kMaxNameHeaderSize) {
+        *problem = "damaged archive: a " + std::to_string(size) + "-byte extended header at byte " +
+                   std::to_string(data_at - kBlock);
+        return false;
+      }
+      std::string data(static_cast<size_t>(size), '\0');
+      *problem = source_.Read(data_at, data.size(), data.data());
+      if (!problem->empty()) return false;
+      if (type == 'L') {
+        next.name = data.substr(0, data.find('\0'));
+      } else if (!ParsePax(data, &next)) {
+        *problem = "damaged archive: bad pax header for the next member";
+        return false;
+      }
       continue;
     }
     if (type == 'g') continue;  // pax global header: nothing a bundle uses
-    next = NextMember{};
-    if (type != '0' && type != '\0') return "member '" + name + "' is not a regular file";
-    if (!SafeName(name)) return "member '" + name + "' has an unsafe name";
-    if (!seen.insert(name).second) return "member '" + name + "' appears twice";
-    members->push_back(TarMember{name, std::string(data)});
+    if (type != '0' && type != '\0') {
+      *problem = "member '" + name + "' is not a regular file";
+    } else if (!SafeName(name)) {
+      *problem = "member '" + name + "' has an unsafe name";
+    } else if (!seen_.insert(name).second) {
+      *problem = "member '" + name + "' appears twice";
+    }
+    if (!problem->empty()) return false;
+    *entry = TarEntry{std::move(name), size, data_at};
+    ended_ = false;
+    return true;
   }
+}
+
+std::string TarReader::ReadData(const TarEntry& entry, std::string* bytes) const {
+  bytes->assign(static_cast<size_t>(entry.size), '\0');
+  return source_.Read(entry.data_offset, bytes->size(), bytes->data());
+}
+
+// The archive ends with the zero block at at_. What follows may be only more
+// zeros (the second end block, and the padding tar writes up to its record
+// size): anything else, a whole member included, is not part of the archive,
+// and a reader that ignored it would vouch for bytes nobody checked. Padding
+// is never more than a record, so a longer tail is refused unread: checking
+// gigabytes of zeros would cost what the limits are there to prevent.
+std::string TarReader::CheckEnd() const {
+  const uint64_t tail = source_.size() - at_;
+  if (tail > kMaxTarPadding)
+    return "damaged archive: " + std::to_string(tail) + " bytes after the end of the archive at byte " +
+           std::to_string(at_) + " (tar pads with at most " + std::to_string(kMaxTarPadding) + " bytes)";
+  std::string chunk(static_cast<size_t>(tail), '\0');
+  std::string problem = source_.Read(at_, chunk.size(), chunk.data());
+  if (!problem.empty()) return problem;
+  const size_t junk = chunk.find_first_not_of('\0');
+  if (junk == std::string::npos) return "";
+  return "damaged archive: data after the end of the archive at byte " + std::to_string(at_ + junk);
+}
+
+std::string ReadTarMembers(const TarSource& source, std::vector<TarMember>* members) {
+  TarReader reader(source);
+  TarEntry entry;
+  std::string problem;
+  while (reader.Next(&entry, &problem)) {
+    TarMember& member = members->emplace_back();
+    member.name = std::move(entry.name);
+    problem = reader.ReadData(entry, &member.bytes);
+    if (!problem.empty()) return problem;
+  }
+  return problem;
+}
+
+std::string ReadTar(const std::filesystem::path& path, std::vector<TarMember>* members) {
+  TarFile file;
+  std::string problem = file.Open(path);
+  if (!problem.empty()) return problem;
+  return ReadTarMembers(file, members);
+}
+
+std::string ParseTar(std::string_view archive, std::vector<TarMember>* members) {
+  return ReadTarMembers(TarBytes(archive), members);
 }
 
 std::string SerializeTar(const std::vector<TarMember>& members) {

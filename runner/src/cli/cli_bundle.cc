@@ -4,6 +4,7 @@
 
 #include "cli/bundle_tool.h"
 #include "cli/cli_commands.h"
+#include "config/config.h"
 
 namespace lm {
 namespace {
@@ -89,6 +90,12 @@ int RunBundleCommand(const Invocation& inv, const CliOutput& io) {
   if (action == "inspect" || action == "verify") {
     if (inv.arguments.size() != 2) return usage("bundle " + action + " FILE");
     BundlePolicy policy;
+    if (!inv.config_file.empty()) {  // only for its "bundles" limits: the keys to trust are given here
+      Config config;
+      Status loaded = LoadConfig(inv.config_file, &config);
+      if (!loaded.ok()) return Fail(io, loaded);
+      policy.limits = config.bundles.limits;
+    }
     for (std::string key : inv.trusted_keys) {
       std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
       policy.required_keys.insert(key);

@@ -42,6 +42,7 @@ class ConfigReader {
                                ": \"load_plugins\" is no longer needed: every plugin is loaded and checked before "
                                "the first step");
     if (root.contains("trust")) ReadTrust(root["trust"]);
+    if (root.contains("bundles")) ReadBundleLimits(root["bundles"]);
   }
 
  private:
@@ -55,6 +56,12 @@ class ConfigReader {
     }
     for (const json& item : trust.value("bundle_keys", json::array()))
       config_->bundles.required_keys.insert(Lowercase(item.get<std::string>()));
+  }
+
+  void ReadBundleLimits(const json& bundles) {
+    BundleLimits& limits = config_->bundles.limits;
+    limits.max_bytes = bundles.value("max_bytes", limits.max_bytes);
+    limits.max_members = bundles.value("max_members", limits.max_members);
   }
 
   fs::path Resolve(const std::string& text) const {
