@@ -35,7 +35,7 @@ add_library(link_migration_engine STATIC
   src/store/version_store.cc)
 target_include_directories(link_migration_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(link_migration_engine PUBLIC
-  LinkMigration::sdk Boost::headers nlohmann_json::nlohmann_json PkgConfig::sodium Threads::Threads
+  LinkMigration::sdk Boost::headers nlohmann_json::nlohmann_json PkgConfig::sodium Threads::Threads lm_atomic_file
   ${CMAKE_DL_LIBS})
 # Boost.DLL on std::filesystem: no Boost.Filesystem library to map at every start.
 target_compile_definitions(link_migration_engine PUBLIC BOOST_DLL_USE_STD_FS)

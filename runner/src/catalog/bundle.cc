@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/atomic_file.h"
 #include "catalog/tar_archive.h"
 
 namespace lm {
@@ -334,17 +335,23 @@ Status GenerateKeyPair(const fs::path& prefix, std::string* public_key_hex) {
   unsigned char secret[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(public_key, secret);
   *public_key_hex = Hex(public_key, sizeof(public_key));
-  // Created 0600 from the start: the secret is never readable by others.
-  const int fd = open(secret_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  const std::string secret_text = Hex(secret, sizeof(secret)) + "\n";
+  // Each key file is new (never an existing file, nor where a link at its
+  // name leads) and whole; the secret is created 0600, so it is never
+  // readable by others, not even for a moment.
+  std::string secret_text = Hex(secret, sizeof(secret)) + "\n";
   sodium_memzero(secret, sizeof(secret));
-  const bool written = fd >= 0 && write(fd, secret_text.data(), secret_text.size()) ==
-                                      static_cast<ssize_t>(secret_text.size());
-  if (fd >= 0) close(fd);
-  if (!written) return Status::Error(ErrorKind::kUsage, "cannot write " + secret_path.string());
-  std::ofstream out(public_path);
-  out << *public_key_hex << "\n";
-  if (!out) return Status::Error(ErrorKind::kUsage, "cannot write " + public_path.string());
+  bool created = false;
+  std::string problem = WriteFileAtomically(secret_path.native(), secret_text, 0600, Publish::kCreateOnly, &created);
+  sodium_memzero(secret_text.data(), secret_text.size());
+  if (problem.empty() && !created) problem = secret_path.string() + " exists already; not overwriting it";
+  if (!problem.empty()) return Status::Error(ErrorKind::kUsage, "cannot write the secret key: " + problem);
+  problem = WriteFileAtomically(public_path.native(), *public_key_hex + "\n", 0666, Publish::kCreateOnly, &created);
+  if (problem.empty() && !created) problem = public_path.string() + " exists already; not overwriting it";
+  if (!problem.empty()) {
+    // Half a pair is no key: the secret goes too.
+    fs::remove(secret_path, error);
+    return Status::Error(ErrorKind::kUsage, "cannot write the public key: " + problem);
+  }
   return Status::Ok();
 }
 

@@ -10,6 +10,8 @@
 #include <set>
 #include <string_view>
 
+#include "base/atomic_file.h"
+
 // The format is POSIX ustar with pax extended headers (POSIX.1-2001), the
 // subset a bundle needs. It is written here rather than taken from
 // libarchive because every run of the runner would otherwise map libarchive
@@ -355,33 +357,7 @@ std::string SerializeTar(const std::vector<TarMember>& members) {
 }
 
 std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMember>& members) {
-  const std::string archive = SerializeTar(members);
-
-  const std::filesystem::path partial = path.string() + ".part";
-  const int fd = open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot create " + partial.string() + ": " + std::strerror(errno);
-  for (size_t done = 0; done < archive.size();) {
-    ssize_t wrote = write(fd, archive.data() + done, archive.size() - done);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) {
-      const std::string reason = std::strerror(errno);
-      close(fd);
-      unlink(partial.c_str());
-      return "cannot write " + partial.string() + ": " + reason;
-    }
-    done += static_cast<size_t>(wrote);
-  }
-  const bool synced = fsync(fd) == 0;
-  const int sync_error = errno;
-  if (close(fd) != 0 || !synced) {
-    const std::string reason = std::strerror(synced ? errno : sync_error);
-    unlink(partial.c_str());
-    return "cannot finish " + partial.string() + ": " + reason;
-  }
-  std::error_code error;
-  std::filesystem::rename(partial, path, error);
-  if (error) return "cannot rename " + partial.string() + " to " + path.string() + ": " + error.message();
-  return "";
+  return WriteFileAtomically(path.native(), SerializeTar(members));
 }
 
 }  // namespace lm

@@ -105,7 +105,8 @@ std::string ParseTar(std::string_view archive, std::vector<TarMember>* members);
 std::string SerializeTar(const std::vector<TarMember>& members);
 
 // Writes the members as a ustar/pax tar, reproducibly (fixed time, owner, mode),
-// to a temporary file renamed over `path` once complete.
+// through a new file of its own renamed over `path` once complete and synced
+// (base/atomic_file.h): no link at any name is followed.
 std::string WriteTar(const std::filesystem::path& path, const std::vector<TarMember>& members);
 
 }  // namespace lm

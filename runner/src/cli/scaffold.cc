@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include "base/atomic_file.h"
 
 namespace lm {
 namespace {
@@ -123,18 +123,13 @@ Status Scaffold(const ScaffoldRequest& request, ScaffoldResult* result) {
   result->target = std::string(prefix) + "_" + request.name;
   result->file = request.dir / (result->target + ".cpp");
 
-  // "x": never overwrite, even a file that appeared since the check above.
-  std::FILE* file = std::fopen(result->file.c_str(), "wx");
-  if (file == nullptr) {
-    const std::string why = errno == EEXIST ? "exists already; not overwriting it" : std::strerror(errno);
-    return Status::Error(ErrorKind::kUsage, result->file.string() + ": " + why);
-  }
-  const std::string text = Source(request.name, result->version);
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (std::fclose(file) != 0 || !written) {
-    fs::remove(result->file, error);
-    return Status::Error(ErrorKind::kUsage, result->file.string() + ": could not write the source");
-  }
+  // Created only: never overwrite, even a file that appeared since the
+  // check above; and whole or not at all.
+  bool created = false;
+  const std::string problem = WriteFileAtomically(result->file.native(), Source(request.name, result->version), 0666,
+                                                   Publish::kCreateOnly, &created);
+  if (!problem.empty()) return Status::Error(ErrorKind::kUsage, "could not write the source: " + problem);
+  if (!created) return Status::Error(ErrorKind::kUsage, result->file.string() + ": exists already; not overwriting it");
   return Status::Ok();
 }
 

@@ -19,11 +19,13 @@ enum class WriteMode {
 };
 
 // Writes `contents` to `path` so that a reader, or the file after a crash or
-// power loss, shows either the old contents or the new, never a mix: write a
-// temporary file in the same folder, fsync it, rename it over `path`, fsync
-// the folder. The temporary file is removed on failure. A replaced file keeps
-// its permission bits. With kCreateOnly, *created (if not NULL) tells whether
-// this call created the file.
+// power loss, shows either the old contents or the new, never a mix, and
+// nothing is written through a link planted at any name: the runner's
+// lm::WriteFileAtomically (base/atomic_file.h) writes a new file created
+// exclusively in the same folder, syncs it and renames it over `path`. The
+// new file is removed on failure. A replaced file keeps its permission
+// bits. With kCreateOnly, *created (if not NULL) tells whether this call
+// created the file.
 Status WriteFileAtomically(const std::string& path, std::string_view contents, WriteMode mode = WriteMode::kReplace,
                            bool* created = nullptr);
 
