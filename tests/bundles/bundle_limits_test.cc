@@ -102,5 +102,16 @@ TEST_F(BundleLimitsTest, LimitsOfTheWrongTypeAreConfigErrors) {
   EXPECT_TRUE(Refused(LmConfig({"up"}), 3, {"conf.json", "$.bundles.max_files"}));
 }
 
+// No exception leaves the runner: memory running out where nothing below
+// handles it (a 1 GiB config read whole into 256 MiB of address space) is
+// the one-line error and exit 13, not std::terminate's SIGABRT.
+TEST_F(BundleLimitsTest, MemoryRunningOutIsAOneLineError) {
+  const fs::path config = Dir() / "huge.json";
+  WriteFile(config, "{\"migrations\": \"m\", ");
+  ASSERT_EQ(truncate(config.c_str(), off_t{1} << 30), 0);
+  const ProcessResult status = LmInSmallMemory({"-c", config.string(), "status"});
+  EXPECT_TRUE(Refused(status, 13, {"internal error: out of memory (std::bad_alloc)"}));
+}
+
 }  // namespace
 }  // namespace bundle_test

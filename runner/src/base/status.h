@@ -25,7 +25,8 @@ namespace lm {
   KIND(kStepDied, 10, "a step died (signal, exit())")                                                             \
   KIND(kStepTimeout, 11, "a step timed out")                                                                      \
   KIND(kInterrupted, 12,                                                                                          \
-       "interrupted: the runner was stopped by SIGTERM, SIGINT or SIGHUP; the running step was killed and recorded")
+       "interrupted: the runner was stopped by SIGTERM, SIGINT or SIGHUP; the running step was killed and recorded") \
+  KIND(kInternal, 13, "internal: the runner itself failed (out of memory, a bug); check status before retrying")
 
 enum class ErrorKind : int {
 #define LM_ERROR_KIND_ENUMERATOR(kind, code, meaning) kind = (code),
