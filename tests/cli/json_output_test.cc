@@ -54,13 +54,15 @@ TEST_F(JsonOutputTest, Status) {
   const json& applied = status["versions"][0];
   EXPECT_EQ(Keys(applied), (std::set<std::string>{"version", "name", "state", "plugin", "applied_at", "applied_by",
                                                   "duration_ms", "checksum", "error", "attempts", "changelog",
-                                                  "runner_version", "run_id"}));
+                                                  "runner_version", "run_id", "drift"}));
   EXPECT_EQ(applied["state"], "applied");
+  EXPECT_EQ(applied["drift"], nullptr);
   EXPECT_EQ(applied["name"], "ledger_1");
   EXPECT_EQ(status["versions"][1], (json{{"version", 2},
                                          {"name", "ledger_2"},
                                          {"state", "pending"},
-                                         {"plugin", (MigrationsDir() / plugin::kLedger2.filename()).string()}}));
+                                         {"plugin", (MigrationsDir() / plugin::kLedger2.filename()).string()},
+                                         {"drift", nullptr}}));
 }
 
 TEST_F(JsonOutputTest, History) {

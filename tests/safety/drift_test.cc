@@ -5,7 +5,10 @@
 // each has its documented way out.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
+#include <string>
+#include <utility>
 
 #include "safety_env.h"
 
@@ -119,7 +122,7 @@ TEST_P(DriftTest, MissingThenMarkedPending) {
   ExpectDetectedAndRefused(
       R"(missing: version 20 \(drift_20\) is applied but no migration plugin provides it; restore its plugin, )"
       R"(or run 'mark-pending 20' if it was undone by hand)");
-  EXPECT_EQ(ws_->States()[20], "applied (no plugin)");
+  EXPECT_EQ(ws_->States()[20], "applied, no plugin");
 
   ProcessResult mark = ws_->Cli({"mark-pending", "20"});
   EXPECT_TRUE(mark.exited(0)) << mark.Describe();
@@ -132,7 +135,7 @@ TEST_P(DriftTest, OutOfOrderThenAllowed) {
   ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_15, "015_drift.so");
   ExpectDetectedAndRefused(R"(out-of-order: version 15 \(drift_15\) is pending but version 30 is already applied; )"
                            R"(run with --allow-out-of-order to apply it)");
-  EXPECT_EQ(ws_->States()[15], "pending");
+  EXPECT_EQ(ws_->States()[15], "pending, out of order");
 
   ProcessResult up = ws_->Cli({"up", "--allow-out-of-order"});
   EXPECT_TRUE(up.exited(0)) << up.Describe();
@@ -140,6 +143,40 @@ TEST_P(DriftTest, OutOfOrderThenAllowed) {
   EXPECT_EQ(ws_->Ledger(), (std::vector<int64_t>{10, 20, 30, 15}));
   EXPECT_EQ(ws_->States()[15], "applied");
   ExpectValid();
+}
+
+// status shows each drifted version's state with its drift, as Flyway's
+// info does, in the table and in the JSON; drift does not change its exit code.
+TEST_P(DriftTest, StatusShowsEachDrift) {
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_10_NO_CHECKSUM, "010_drift.so");
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_15, "015_drift.so");
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20_CHANGED, "020_drift.so");
+  ws_->RemovePlugin("030_drift.so");
+  EXPECT_EQ(ws_->States(), (std::map<int64_t, std::string>{{10, "applied, checksum missing"},
+                                                           {15, "pending, out of order"},
+                                                           {20, "applied, changed"},
+                                                           {30, "applied, no plugin"}}));
+
+  ProcessResult json_status = ws_->Cli({"-o", "json", "status"});
+  ASSERT_TRUE(json_status.exited(0)) << json_status.Describe();
+  std::map<int64_t, std::pair<std::string, std::string>> shown;  // version -> state, drift kind
+  const nlohmann::json status = nlohmann::json::parse(json_status.out);
+  for (const nlohmann::json& line : status["versions"]) {
+    const nlohmann::json& drift = line["drift"];
+    ASSERT_TRUE(drift.is_null() || drift["message"].is_string()) << line;
+    shown[line["version"]] = {line["state"], drift.is_null() ? "" : drift["kind"]};
+  }
+  EXPECT_EQ(shown, (std::map<int64_t, std::pair<std::string, std::string>>{{10, {"applied", "checksum-missing"}},
+                                                                          {15, {"pending", "out-of-order"}},
+                                                                          {20, {"applied", "checksum-changed"}},
+                                                                          {30, {"applied", "missing"}}}));
+
+  // Put right, each state is plain again.
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_10, "010_drift.so");
+  ws_->RemovePlugin("015_drift.so");
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_20, "020_drift.so");
+  ws_->AddPlugin(LM_SAFETY_PLUGIN_DRIFT_30, "030_drift.so");
+  EXPECT_EQ(ws_->States(), (std::map<int64_t, std::string>{{10, "applied"}, {20, "applied"}, {30, "applied"}}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DriftTest, testing::Values(StoreKind::kSqlite, StoreKind::kJsonFile),

@@ -248,12 +248,21 @@ std::map<int64_t, std::string> Workspace::States() const {
   ProcessResult status = Cli({"status"});
   if (!status.exited(0)) throw std::runtime_error("status failed: " + status.Describe());
   std::map<int64_t, std::string> states;
+  // The STATE column, as the heading places it: a state may carry a note ("applied, changed").
+  size_t state_at = std::string::npos;
+  size_t name_at = std::string::npos;
   for (const std::string& line : Lines(status.out)) {
+    if (state_at == std::string::npos) {
+      state_at = line.find("  STATE  ");
+      name_at = line.find("  NAME");
+      if (state_at != std::string::npos) state_at += 2;
+      continue;
+    }
     std::vector<std::string> words = Words(line);
     int64_t version = 0;
-    if (words.size() < 2 || !ParseInteger(words[0], &version)) continue;  // the two heading lines
-    std::string state = words[1];
-    if (words.size() > 3 && words[2] == "(no" && words[3] == "plugin)") state += " (no plugin)";
+    if (words.empty() || !ParseInteger(words[0], &version) || line.size() < name_at) continue;
+    std::string state = line.substr(state_at, name_at - state_at);
+    state.erase(state.find_last_not_of(' ') + 1);
     states[version] = state;
   }
   return states;

@@ -110,7 +110,8 @@ class Workspace {
 
   // Every version in the ledger, in the order written (duplicates kept).
   std::vector<int64_t> Ledger() const;
-  // `status`, parsed: version -> state ("applied", "running", ..., "pending").
+  // `status`, parsed: version -> state ("applied", "running", ..., "pending"),
+  // with its note when it has one ("applied, changed", "applied, no plugin").
   // Throws when status does not exit 0.
   std::map<int64_t, std::string> States() const;
   // `history`, parsed. Throws when history does not exit 0.

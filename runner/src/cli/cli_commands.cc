@@ -2,9 +2,11 @@
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <cstdio>
+#include <map>
 
 #include "cli/json_reporter.h"
 #include "cli/text_table.h"
+#include "plan/drift.h"
 
 #ifndef LM_STORE_DIR_FROM_BIN
 #define LM_STORE_DIR_FROM_BIN "../lib/link-migration/stores"
@@ -69,7 +71,7 @@ std::filesystem::path BuiltinStoreDir() {
 Colour StateColour(std::string_view state) {
   if (state == "applied") return Colour::kGreen;
   if (state == "pending") return Colour::kYellow;
-  return Colour::kRed;  // running, failed-*, or no plugin
+  return Colour::kRed;  // running, failed-*, or with a note (drift, no plugin)
 }
 
 json RecordJson(const Record& record) {
@@ -78,6 +80,32 @@ json RecordJson(const Record& record) {
           {"checksum", record.checksum},             {"error", record.error},
           {"attempts", record.attempts},             {"changelog", record.changelog_path},
           {"runner_version", record.runner_version}, {"run_id", record.run_id}};
+}
+
+// What status adds to a version's state for its drift, as Flyway's info
+// does; validate says why and the way out.
+const char* DriftNote(Drift::Kind kind) {
+  switch (kind) {
+    case Drift::Kind::kChecksumChanged:
+      return "changed";
+    case Drift::Kind::kChecksumMissing:
+      return "checksum missing";
+    case Drift::Kind::kMissing:
+      return "no plugin";
+    case Drift::Kind::kOutOfOrder:
+      return "out of order";
+    case Drift::Kind::kBrokenPlugin:
+      return "broken plugin";  // never a version's: status lists them apart
+  }
+  return "drift";
+}
+
+// Each drifted version's drift, found as validate finds it. Usually empty.
+std::map<int64_t, Drift> DriftByVersion(const Catalog& catalog, const std::vector<Record>& records) {
+  std::map<int64_t, Drift> by_version;
+  for (Drift& drift : FindDrift(catalog, records))
+    if (drift.kind != Drift::Kind::kBrokenPlugin) by_version.emplace(drift.version, std::move(drift));
+  return by_version;
 }
 
 json BrokenJson(const std::vector<Status>& problems) {
@@ -112,6 +140,11 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
   Status status = engine.GetStatus(&report);
   if (!status.ok()) return Fail(io, status);
   const std::vector<Status>& broken = engine.catalog().problems();
+  const std::map<int64_t, Drift> drift = DriftByVersion(engine.catalog(), report.records);
+  auto drift_of = [&drift](int64_t version) {
+    auto found = drift.find(version);
+    return found == drift.end() ? nullptr : &found->second;
+  };
   if (io.json) {
     json versions = json::array();
     for (const VersionStatus& line : report.versions) {
@@ -119,6 +152,8 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
       entry["version"] = line.version;
       entry["name"] = line.migration ? line.migration->name : line.record->name;
       entry["plugin"] = line.migration ? json(line.migration->file) : json(nullptr);
+      const Drift* drifted = drift_of(line.version);
+      entry["drift"] = drifted ? json{{"kind", DriftKindName(drifted->kind)}, {"message", drifted->message}} : json();
       versions.push_back(std::move(entry));
     }
     PrintJson({{"store", report.store_name},
@@ -136,7 +171,10 @@ int ShowStatus(Engine& engine, const Invocation&, HumanReporter& reporter, const
   table.ReserveRows(report.versions.size());
   for (const VersionStatus& line : report.versions) {
     const std::string_view state = line.record ? VersionStateName(line.record->state) : "pending";
-    const std::string_view shown = line.migration ? state : table.Keep(std::string(state) + " (no plugin)");
+    const Drift* drifted = drift_of(line.version);
+    // A record no plugin has that is not applied (failed-partial, say) is no drift, but has no plugin all the same.
+    const char* note = drifted ? DriftNote(drifted->kind) : line.migration ? nullptr : "no plugin";
+    const std::string_view shown = note ? table.Keep(std::string(state) + ", " + note) : state;
     table.AddRow({{table.Keep(std::to_string(line.version))},
                   {shown, StateColour(shown)},
                   {line.migration ? line.migration->name : line.record->name},
