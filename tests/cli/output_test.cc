@@ -53,7 +53,7 @@ TEST_F(OutputTest, ChangelogPathShown) {
   CliResult result = Run({"up"});
   LM_EXPECT_OK(result);
   EXPECT_THAT(result.out, ContainsRegex("\n    changelog: " + (dir_ / "changelogs").string() +
-                                        "/35_changelog_35_up_[0-9]{8}T[0-9]{6}Z\\.csv\n    done in"));
+                                        "/35_changelog_35_up_[0-9]{8}T[0-9]{6}Z_run-[0-9a-f]{16}_attempt-1\\.csv\n    done in"));
 }
 
 TEST_F(OutputTest, FailedStepShowsReasonAndStops) {

@@ -1,5 +1,5 @@
 // Version 35: a data migration writing a changelog whose cells need CSV
-// quoting.
+// quoting on up, and one of the rows it puts back on down.
 #include "ledger.hpp"
 
 LINK_MIGRATION({
@@ -12,5 +12,10 @@ LINK_MIGRATION({
           ctx.changelog_row({"2", "a,b", "say \"hi\""});
           ledger::add(ctx, 35);
         },
-    .down = [](link_migration::Context& ctx) { ledger::remove(ctx, 35); },
+    .down =
+        [](link_migration::Context& ctx) {
+          ctx.changelog_columns({"id", "old", "new"});
+          ctx.changelog_row({"1", "changed", "plain"});
+          ledger::remove(ctx, 35);
+        },
 });

@@ -235,10 +235,18 @@ TEST_F(MigrateTest, CapturedOutputKeepsOrder) {
                           "output: cout line 8", "error: error line 9", "output: printf line 10 without newline"));
 }
 
+// The changelog's name for a step of the run that wrote `record`.
+fs::path ChangelogOf(const fs::path& dir, const std::string& direction, const std::string& run_id, int attempt = 1) {
+  return dir / "changelogs" /
+         ("35_changelog_35_" + direction + "_" + kPinnedCompactTime + "_run-" + run_id + "_attempt-" +
+          std::to_string(attempt) + ".csv");
+}
+
 TEST_F(MigrateTest, DataChangelogWrittenAndRecorded) {
   AddPlugins({plugin::kChangelog});
   LM_ASSERT_OK(Run(To(35)));
-  const fs::path expected = dir_ / "changelogs" / (std::string("35_changelog_35_up_") + kPinnedCompactTime + ".csv");
+  ASSERT_TRUE(RecordOf(35).has_value());
+  const fs::path expected = ChangelogOf(dir_.path(), "up", RecordOf(35)->run_id);
   ASSERT_TRUE(fs::exists(expected));
   EXPECT_EQ(ReadFile(expected), "id,old,new\r\n1,plain,changed\r\n2,\"a,b\",\"say \"\"hi\"\"\"\r\n");
   ASSERT_EQ(reporter_.steps.size(), 5u);
@@ -247,6 +255,64 @@ TEST_F(MigrateTest, DataChangelogWrittenAndRecorded) {
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(fs::path(record->changelog_path), expected);
   EXPECT_TRUE(RecordOf(1)->changelog_path.empty());
+}
+
+// The clock is pinned: up, down and up again happen "within one second".
+// Each run writes a file of its own, never appending to another's, and each
+// history event names its own.
+TEST_F(MigrateTest, EveryChangelogIsANewFile) {
+  AddPlugins({plugin::kChangelog});
+  LM_ASSERT_OK(Run(To(35)));
+  LM_ASSERT_OK(Run(Down(1)));
+  LM_ASSERT_OK(Run(Up()));
+
+  ASSERT_TRUE(Open().ok());
+  std::vector<lm::Event> events;
+  bool supported = false;
+  LM_ASSERT_OK(engine_->GetHistory(&events, &supported));
+  std::vector<lm::Event> of_35;
+  for (const lm::Event& event : events)
+    if (event.version == 35) of_35.push_back(event);
+  ASSERT_EQ(of_35.size(), 3u);
+  EXPECT_EQ(of_35[0].kind, "apply");
+  EXPECT_EQ(of_35[1].kind, "revert");
+  EXPECT_EQ(of_35[2].kind, "apply");
+  std::set<std::string> run_ids;
+  for (const lm::Event& event : of_35) run_ids.insert(event.run_id);
+  ASSERT_EQ(run_ids.size(), 3u) << "each migrate is a run of its own";
+
+  const std::string up_csv = "id,old,new\r\n1,plain,changed\r\n2,\"a,b\",\"say \"\"hi\"\"\"\r\n";
+  const std::string down_csv = "id,old,new\r\n1,changed,plain\r\n";
+  const std::vector<std::pair<fs::path, std::string>> expected = {
+      {ChangelogOf(dir_.path(), "up", of_35[0].run_id), up_csv},
+      {ChangelogOf(dir_.path(), "down", of_35[1].run_id), down_csv},
+      {ChangelogOf(dir_.path(), "up", of_35[2].run_id), up_csv}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(of_35[i].detail, "changelog " + expected[i].first.string());
+    EXPECT_EQ(ReadFile(expected[i].first), expected[i].second) << "one header, its own rows";
+  }
+  EXPECT_EQ(ListFiles(dir_ / "changelogs").size(), 3u);
+  EXPECT_EQ(fs::path(RecordOf(35)->changelog_path), expected[2].first);
+}
+
+// A changelog is only ever created: a file already at its name (here a link
+// planted there) is an error that stops the step, and is left as it was.
+TEST_F(MigrateTest, ChangelogNeverOpensAnExistingFile) {
+  AddPlugins({plugin::kChangelog});
+  LM_ASSERT_OK(Run(To(4)));
+  ASSERT_TRUE(Open().ok());
+  const std::string run_id = engine_->run_id();
+  const fs::path victim = dir_ / "victim.txt";
+  WriteFile(victim, "keep\n");
+  fs::create_directories(dir_ / "changelogs");
+  fs::create_symlink(victim, ChangelogOf(dir_.path(), "up", run_id));
+  reporter_ = RecordingReporter();
+  lm::Status status = engine_->Migrate(Up(), reporter_);
+  EXPECT_EQ(status.kind(), lm::ErrorKind::kMigrationFailed);
+  EXPECT_THAT(status.message(), HasSubstr("cannot create the changelog " + ChangelogOf(dir_.path(), "up", run_id).string() +
+                                          ": File exists"));
+  EXPECT_EQ(ReadFile(victim), "keep\n");
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 3, 4}));
 }
 
 }  // namespace

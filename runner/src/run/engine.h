@@ -65,6 +65,8 @@ class Engine {
 
   const Config& config() const { return config_; }
   const Catalog& catalog() const { return catalog_; }
+  // This invocation's run id: in its records, events and changelog names.
+  const std::string& run_id() const { return run_id_; }
 
   // Runs in a worker process (crash isolation, step timeout, plugins loaded
   // there and only there), dry runs too.

@@ -104,6 +104,8 @@ Status Executor::RunStep(const PlannedStep& step) {
   }
 
   lm_context context(settings_, *step.migration, step.direction, store_, transaction || group_, reporter_);
+  context.changelog_path =
+      ChangelogPath(settings_, *step.migration, step.direction, identity_.run_id, step.previous_attempts + 1);
   const auto started = std::chrono::steady_clock::now();
   const lm_result result = context.Run();
   // What the step printed goes ahead of what is reported about it.
@@ -114,7 +116,7 @@ Status Executor::RunStep(const PlannedStep& step) {
   outcome.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   outcome.error = context.error;
-  outcome.changelog_path = context.changelog_path.string();
+  if (context.changelog_created) outcome.changelog_path = context.changelog_path.string();
 
   // Asked before the runner's own writes: a transaction gone after them was
   // ended by the store, not by the step (through the native handle).

@@ -1,8 +1,10 @@
 #include "run/step_context.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -47,17 +49,26 @@ std::string CsvCell(const char* value) {
   return quoted + "\"";
 }
 
+// A changelog is only ever a new file: one that exists already (a name
+// taken by someone else) is an error, never appended to.
+bool CreateChangelog(const std::filesystem::path& path) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  return fd >= 0 && close(fd) == 0;
+}
+
 lm_result WriteCsvLine(lm_context* ctx, const char* const* cells, size_t count) {
   if (!ctx->changelog || !ctx->changelog->is_open()) {
-    const lm::Migration& m = ctx->migration;
+    if (ctx->changelog_created) return LM_ERROR;  // it could not be written before
     std::error_code error;
     std::filesystem::create_directories(ctx->settings.changelog_dir, error);
-    ctx->changelog_path = ctx->settings.changelog_dir /
-                          (std::to_string(m.version) + "_" + m.name + "_" + lm::DirectionName(ctx->direction) +
-                           "_" + lm::FormatUtcCompact(ctx->settings.run_started) + ".csv");
+    if (!CreateChangelog(ctx->changelog_path)) {
+      ctx->changelog_error = "cannot create the changelog " + ctx->changelog_path.string() + ": " + std::strerror(errno);
+      return LM_ERROR;
+    }
+    ctx->changelog_created = true;
     ctx->changelog = std::make_unique<std::ofstream>(ctx->changelog_path, std::ios::binary | std::ios::app);
     if (!*ctx->changelog) {
-      ctx->error = "cannot write the changelog " + ctx->changelog_path.string();
+      ctx->changelog_error = "cannot write the changelog " + ctx->changelog_path.string();
       return LM_ERROR;
     }
   }
@@ -100,11 +111,21 @@ lm_result lm_context::Run() {
   lm_result result = step(descriptor, &lm::HostServices(), this);
   changelog.reset();  // closes the file
   borrowed.clear();
+  // The plugin's message says which call failed; the runner's says why.
+  if (result != LM_OK && !changelog_error.empty())
+    error = error.empty() ? changelog_error : error + " (" + changelog_error + ")";
   if (result != LM_OK && error.empty()) error = "the step returned code " + std::to_string(result) + " without a message";
   return result;
 }
 
 namespace lm {
+
+std::filesystem::path ChangelogPath(const StepSettings& settings, const Migration& migration, Direction direction,
+                                    const std::string& run_id, int32_t attempt) {
+  return settings.changelog_dir / (std::to_string(migration.version) + "_" + migration.name + "_" +
+                                   DirectionName(direction) + "_" + FormatUtcCompact(settings.run_started) +
+                                   "_run-" + run_id + "_attempt-" + std::to_string(attempt) + ".csv");
+}
 
 const lm_host& HostServices() {
   static const lm_host host = {

@@ -48,7 +48,12 @@ struct lm_context {
   lm::Reporter& reporter;  // where host->log's lines go
 
   std::string error;
+  // Where the step's changelog goes: a name no other step, run or attempt
+  // has (see ChangelogPath), created only when the step writes its first
+  // line, and only as a new file.
   std::filesystem::path changelog_path;
+  bool changelog_created = false;
+  std::string changelog_error;  // why the changelog could not be written, added to the step's error
   // Made when the step writes its first row: a stream costs more to make
   // than the rest of a step's context, and most steps write none.
   std::unique_ptr<std::ofstream> changelog;
@@ -59,6 +64,13 @@ struct lm_context {
 
 namespace lm {
 const lm_host& HostServices();
+
+// <changelog_dir>/<version>_<name>_<direction>_<UTC start of the run>_run-<run id>_attempt-<n>.csv:
+// unique to the run, so a step applied, reverted and applied again within a
+// second writes three files. `attempt` counts as the record does (an up
+// after failed-rolled-back tries is 2, 3, ...; a down is 1).
+std::filesystem::path ChangelogPath(const StepSettings& settings, const Migration& migration, Direction direction,
+                                    const std::string& run_id, int32_t attempt);
 }  // namespace lm
 
 #endif  // LINK_MIGRATION_RUNNER_STEP_CONTEXT_H
