@@ -91,13 +91,20 @@ Status SqliteStore::Open(const lm_store_open_args& args, std::unique_ptr<Store>*
 
 Status SqliteStore::Connect() {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  std::string name = path_;
   if (read_only_) {
     // A read-only open must create nothing; a database that is not there yet
     // simply has no versions applied.
     if (access(path_.c_str(), F_OK) != 0) return Status::Ok();
     flags = SQLITE_OPEN_READONLY;
+    // Nor a -wal or -shm beside it, whenever that is safe (quiet_read.h).
+    quiet_read_.Prepare(path_);
+    if (quiet_read_.immutable()) {
+      name = QuietRead::ImmutableUri(path_);
+      flags |= SQLITE_OPEN_URI;
+    }
   }
-  int rc = sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status status = Failure("cannot open", rc);
     sqlite3_close_v2(db_);

@@ -19,6 +19,7 @@
 
 #include "common/run_lock.h"
 #include "common/store.h"
+#include "sqlite/quiet_read.h"
 #include "sqlite/statement.h"
 
 namespace lm::stores {
@@ -69,6 +70,8 @@ class SqliteStore : public Store {
   const std::string events_table_;
   const bool read_only_;
   RunLock lock_;
+  // A read-only open's: released after db_ is closed.
+  QuietRead quiet_read_;
   // NULL only for a read-only open of a database that does not exist.
   sqlite3* db_ = nullptr;
 
