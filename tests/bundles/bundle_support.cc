@@ -136,7 +136,8 @@ std::vector<int64_t> BundleTest::Applied() {
     std::istringstream words(line);
     std::string version, state;
     words >> version >> state;
-    if (state == "applied" && !version.empty() && version.find_first_not_of("0123456789") == std::string::npos)
+    // "applied", or "applied," before what drifted ("applied, no plugin").
+    if ((state == "applied" || state == "applied,") && !version.empty() && version.find_first_not_of("0123456789") == std::string::npos)
       versions.push_back(std::stoll(version));
   }
   return versions;

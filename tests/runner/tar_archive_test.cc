@@ -125,7 +125,7 @@ TEST_F(TarArchiveTest, RefusesDataAfterTheEnd) {
   std::vector<TarMember> read;
 
   // More zeros, as tar pads to its record size, are still the end.
-  test::WriteFile(dir_ / "padded.tar", good + std::string(512 * 40, '\0'));
+  test::WriteFile(dir_ / "padded.tar", good + std::string(size_t{512} * 40, '\0'));
   ASSERT_EQ(ReadTar(dir_ / "padded.tar", &read), "");
   ASSERT_EQ(read.size(), 1u);
 
