@@ -82,7 +82,11 @@ const CorruptCase kCorruptCases[] = {
     // Found by the json_file fuzz target: once an uncaught exception.
     {"NumberTooLargeForADouble",
      R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 1e400}], "events": []})",
-     "not valid JSON: number overflow parsing '1e400'"},
+     "not valid JSON at line 1, column 88: a number too large"},
+    // One parse, strict: a key said twice is refused, not "the last one wins".
+    {"DuplicateKey",
+     R"({"format": "link-migration-versions", "format_version": 1, "records": [{"version": 3, "state": "applied", "version": 4}], "events": []})",
+     "$.records[0].version: duplicate key"},
     {"TopLevelArray", "[1, 2, 3]", "must be an object"},
     {"FutureFormatVersion",
      R"({"format": "link-migration-versions", "format_version": 2, "records": [], "events": []})",
@@ -153,6 +157,20 @@ TEST_P(JsonFileCorruption, BreakingTheFileWhileOpenStopsEveryChange) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, JsonFileCorruption, testing::ValuesIn(kCorruptCases),
                          [](const testing::TestParamInfo<CorruptCase>& info) { return std::string(info.param.name); });
+
+// The nesting limit the config has (docs/config.md), checked while parsing,
+// before anything could recurse over the document.
+TEST_F(JsonFileStore, NestingDeeperThanTheLimitIsCorrupt) {
+  const size_t depth = 100000;
+  const std::string text = WithHeader(R"("records": [], "events": )" + std::string(depth, '[') +
+                                      std::string(depth, ']') + "}");
+  WriteFile(FilePath(), text);
+  StoreClient store = Client();
+  EXPECT_EQ(store.Open(), LM_ERR_CORRUPT) << store.message();
+  EXPECT_NE(store.message().find(FilePath() + ": $.events[0]"), std::string::npos) << store.message();
+  EXPECT_NE(store.message().find(": nested deeper than 64 levels"), std::string::npos) << store.message();
+  EXPECT_EQ(ReadFile(FilePath()), text);
+}
 
 TEST_F(JsonFileStore, ReadsAHandWrittenFileInAnyRecordOrder) {
   WriteFile(FilePath(), WithHeader(R"("records": [

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "base/atomic_file.h"
+#include "base/json_parse.h"
 #include "catalog/tar_archive.h"
 
 namespace lm {
@@ -85,7 +86,10 @@ const json& ArrayAt(const json& object, const char* key) {
 
 // Strict: a manifest is what tools produce, so anything unexpected is an error.
 Status ParseBundleManifest(const fs::path& bundle, const std::string& bytes, BundleManifest* manifest) {
-  json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  json root;
+  JsonParseError invalid;  // duplicate keys and nesting beyond kMaxJsonDepth included
+  if (!ParseJson(bytes, &root, &invalid))
+    return BundleError(bundle, std::string(kManifestName) + ": " + Describe(invalid));
   if (!root.is_object()) return BundleError(bundle, std::string(kManifestName) + " is not a JSON object");
   try {
     manifest->format = IntegerAt<int>(root, "format");

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/json_parse.h"
+#include "base/json_path.h"
 #include "config/config_schema.h"
 
 namespace lm {
@@ -28,6 +30,7 @@ class ConfigReader {
 
   void Read(const json& root) {
     config_->migration_dirs = Paths(root["migrations"]);
+    config_->migration_dir_paths = JsonPaths("migrations", root["migrations"]);
     if (root.contains("plugin_path")) config_->plugin_path = Paths(root["plugin_path"]);
     const json& store = root["store"];
     config_->store.plugin = store["plugin"].get<std::string>();
@@ -80,6 +83,16 @@ class ConfigReader {
     return paths;
   }
 
+  // Where each of Paths(value) came from: "$.migrations", or
+  // "$.migrations[0]", "$.migrations[1]", ... for an array.
+  static std::vector<std::string> JsonPaths(const std::string& key, const json& value) {
+    const std::string path = JsonPathKey(kJsonRoot, key);
+    if (!value.is_array()) return {path};
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < value.size(); ++i) paths.push_back(JsonPathIndex(path, i));
+    return paths;
+  }
+
   Config* config_;
 };
 
@@ -90,6 +103,10 @@ Status LoadConfig(const fs::path& file, Config* config) { return LoadConfig(file
 Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
   std::error_code error;
   fs::path absolute = fs::absolute(file, error).lexically_normal();
+  if (!error && fs::is_directory(absolute, error)) {
+    return Status::Error(ErrorKind::kConfig,
+                         file.string() + ": is a folder, not a config file (give the config file with -c FILE)");
+  }
   if (error || !fs::is_regular_file(absolute, error)) {
     return Status::Error(ErrorKind::kConfig,
                          file.string() + ": config file not found (give one with -c FILE)");
@@ -101,11 +118,8 @@ Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
   const std::string where = absolute.string() + ": ";
 
   json root;
-  try {
-    root = json::parse(text.str());
-  } catch (const json::exception& failure) {  // parse_error, or out_of_range for a number like 1e400
-    return Status::Error(ErrorKind::kConfig, where + "not valid JSON: " + failure.what());
-  }
+  JsonParseError invalid;
+  if (!ParseJson(text.str(), &root, &invalid)) return Status::Error(ErrorKind::kConfig, where + Describe(invalid));
   // Expansion first, so the schema checks the values the runner will use.
   std::string path, why;
   if (!ExpandEnvInJson(&root, env, &path, &why)) return Status::Error(ErrorKind::kConfig, where + path + ": " + why);
@@ -114,9 +128,9 @@ Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
   // not at every start: checking it compiles its regular expressions, which
   // cost more than the rest of loading a config.
   const json& schema = ConfigSchema();
-  SchemaError invalid;
-  if (!ValidateAgainstSchema(schema, root, &invalid))
-    return Status::Error(ErrorKind::kConfig, where + invalid.path + ": " + invalid.message);
+  SchemaError mismatch;
+  if (!ValidateAgainstSchema(schema, root, &mismatch))
+    return Status::Error(ErrorKind::kConfig, where + mismatch.path + ": " + mismatch.message);
 
   *config = Config{};
   config->file = absolute;
@@ -127,6 +141,17 @@ Status LoadConfig(const fs::path& file, const EnvLookup& env, Config* config) {
     // Only if the reader expects more than the schema promises: a bug, but
     // still a config error with the file named rather than a crash.
     return Status::Error(ErrorKind::kConfig, where + "does not match what the runner reads: " + failure.what());
+  }
+  return Status::Ok();
+}
+
+Status CheckMigrationLocations(const Config& config) {
+  for (size_t i = 0; i < config.migration_dirs.size() && i < config.migration_dir_paths.size(); ++i) {
+    std::error_code error;
+    if (!fs::exists(config.migration_dirs[i], error))
+      return Status::Error(ErrorKind::kConfig, config.file.string() + ": " + config.migration_dir_paths[i] + ": " +
+                                                   config.migration_dirs[i].string() +
+                                                   " does not exist (give a folder or a bundle)");
   }
   return Status::Ok();
 }

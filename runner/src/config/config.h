@@ -25,6 +25,7 @@ struct Config {
   std::filesystem::path file;  // absolute
   std::filesystem::path dir;   // relative paths in the config resolve against it
   std::vector<std::filesystem::path> migration_dirs;  // folders and bundle files
+  std::vector<std::string> migration_dir_paths;       // the JSONPath of each: "$.migrations[1]"
   std::vector<std::filesystem::path> plugin_path;
   StoreConfig store;
   std::string params_json = "{}";
@@ -46,6 +47,13 @@ struct Config {
 Status LoadConfig(const std::filesystem::path& file, const EnvLookup& env, Config* config);
 // The same, with the process's environment.
 Status LoadConfig(const std::filesystem::path& file, Config* config);
+
+// Whether every migrations location the config names is there, checked
+// before the folders are read: a missing one is the config's error (kind
+// kConfig), "<file>: $.migrations[1]: /srv/hotfixes does not exist (...)".
+// Not part of LoadConfig, since commands that read only the store, and -m,
+// do not use these locations.
+Status CheckMigrationLocations(const Config& config);
 
 }  // namespace lm
 

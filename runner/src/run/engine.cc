@@ -41,7 +41,9 @@ Engine::Engine(EngineOptions options, Config config)
 Status Engine::Open(const EngineOptions& options, std::unique_ptr<Engine>* engine) {
   Config config;
   LM_RETURN_IF_ERROR(LoadConfig(options.config_file, &config));
-  if (!options.migration_locations.empty()) config.migration_dirs = options.migration_locations;
+  const bool locations_from_config = options.migration_locations.empty();
+  if (!locations_from_config) config.migration_dirs = options.migration_locations;
+  if (locations_from_config && !options.store_only) LM_RETURN_IF_ERROR(CheckMigrationLocations(config));
   std::unique_ptr<Engine> opened(new Engine(options, std::move(config)));
   if (!options.store_only) {
     std::vector<MigrationSource> sources;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "base/json_parse.h"
+
 namespace lm::stores {
 
 namespace {
@@ -156,17 +158,10 @@ nlohmann::ordered_json Value(const OptionalString& text) {
 Status ParseDocument(const std::string& path, std::string_view text, Document* out) {
   *out = Document();
   json top;
-  try {
-    top = json::parse(text);
-  } catch (const json::exception& e) {
-    // Not only parse_error: a number too large for a double (1e400) is an
-    // out_of_range. Drop nlohmann's "[json.exception.parse_error.101] " prefix.
-    std::string what = e.what();
-    if (auto end = what.find("] "); what.rfind("[json.exception", 0) == 0 && end != std::string::npos) {
-      what = what.substr(end + 2);
-    }
-    return Status::Corrupt(path + ": not valid JSON: " + what);
-  }
+  // Duplicate keys and nesting beyond kMaxJsonDepth are refused here, as in
+  // the config: a hand edit that says a version twice is ambiguous.
+  JsonParseError invalid;
+  if (!ParseJson(text, &top, &invalid)) return Status::Corrupt(path + ": " + Describe(invalid));
 
   FieldReader reader(path, "", top);
   LM_STORES_RETURN_IF_ERROR(reader.Check({"format", "format_version", "records", "events"}));
