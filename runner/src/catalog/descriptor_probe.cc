@@ -155,7 +155,14 @@ size_t ProbeFrom(size_t begin, const std::vector<std::string>& names, const Desc
   const pid_t child = fork();
   if (child == 0) {
     close(channel[0]);
-    RunChild(channel[1], parent, begin, names.size(), read_descriptors);
+    // An exception must not unwind past the fork into the runner's own code,
+    // where this process would go on as a second runner: the child ends, and
+    // the file it was reading gets the problem of a child that died on it.
+    try {
+      RunChild(channel[1], parent, begin, names.size(), read_descriptors);
+    } catch (...) {
+      _exit(1);
+    }
   }
   close(channel[1]);
   if (child < 0) {

@@ -96,6 +96,10 @@ class WatchedSignals {
     status = job(relay);
   } catch (const std::exception& failure) {
     status = Status::Error(ErrorKind::kMigrationFailed, std::string("unexpected error: ") + failure.what());
+  } catch (...) {
+    // Anything else must not unwind past the fork into the runner's own
+    // code, where this process would go on as a second runner.
+    status = Status::Error(ErrorKind::kMigrationFailed, "unexpected error: an exception of unknown type");
   }
   relay.Finished(status);
   // No exit handlers or static destructors: the supervisor owns the process's
