@@ -1,7 +1,8 @@
-// Fuzzes the runner's tar reader (runner/src/tar_archive.h): a bundle is a
-// tar, read before anything in it is verified, so the reader must take any
-// bytes. Whatever it accepts must be safe to use and must survive a round
-// trip through the writer unchanged.
+// Fuzzes the runner's tar reader (runner/src/catalog/tar_archive.h): a
+// bundle is a tar, read before anything in it is verified, so the reader must
+// take any bytes. Whatever it accepts must be safe to use, must survive a
+// round trip through the writer unchanged, and must stop being accepted when
+// anything but a zero follows it (data after the end is never ignored).
 #include <cstdint>
 #include <cstdlib>
 #include <set>
@@ -35,6 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const lm::TarMember& member : members) {
     if (!Safe(member.name) || !names.insert(member.name).second) std::abort();
   }
+  std::vector<lm::TarMember> with_junk;
+  if (lm::ParseTar(std::string(bytes) + "x", &with_junk).empty()) std::abort();
   std::vector<lm::TarMember> again;
   if (!lm::ParseTar(lm::SerializeTar(members), &again).empty() || again.size() != members.size()) std::abort();
   for (size_t i = 0; i < members.size(); ++i) {
