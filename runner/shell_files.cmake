@@ -3,17 +3,18 @@
 # install paths inside the build tree, and installed.
 set(lm_completion_file "${PROJECT_BINARY_DIR}/${CMAKE_INSTALL_DATADIR}/bash-completion/completions/link-migration")
 set(lm_man_file "${PROJECT_BINARY_DIR}/${CMAKE_INSTALL_MANDIR}/man1/link-migration.1")
-add_custom_command(OUTPUT "${lm_completion_file}" "${lm_man_file}"
+# The man page is installed compressed with gzip -9n, as Debian asks.
+add_custom_command(OUTPUT "${lm_completion_file}" "${lm_man_file}" "${lm_man_file}.gz"
   COMMAND "${CMAKE_COMMAND}" -E make_directory
     "${PROJECT_BINARY_DIR}/${CMAKE_INSTALL_DATADIR}/bash-completion/completions"
     "${PROJECT_BINARY_DIR}/${CMAKE_INSTALL_MANDIR}/man1"
-  COMMAND sh -c "\"$0\" completion bash > \"$1\" && \"$0\" man > \"$2\""
+  COMMAND sh -c "\"$0\" completion bash > \"$1\" && \"$0\" man > \"$2\" && gzip -9n -c \"$2\" > \"$2.gz\""
     "$<TARGET_FILE:link-migration>" "${lm_completion_file}" "${lm_man_file}"
   DEPENDS link-migration
   COMMENT "Generating the bash completion script and the man page"
   VERBATIM)
-add_custom_target(link_migration_shell_files ALL DEPENDS "${lm_completion_file}" "${lm_man_file}")
+add_custom_target(link_migration_shell_files ALL DEPENDS "${lm_completion_file}" "${lm_man_file}" "${lm_man_file}.gz")
 install(FILES "${lm_completion_file}" DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions")
-install(FILES "${lm_man_file}" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
+install(FILES "${lm_man_file}.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
 set(LM_COMPLETION_FILE "${lm_completion_file}" PARENT_SCOPE)
 set(LM_MAN_FILE "${lm_man_file}" PARENT_SCOPE)

@@ -49,11 +49,14 @@ foreach(path IN ITEMS
     "${INCLUDEDIR}/link_migration/migration.hpp"
     "${INCLUDEDIR}/link_migration/sqlite.hpp"
     "${INCLUDEDIR}/link_migration/store.h"
-    "${DATADIR}/link-migration/examples/conf.json"
-    "${DATADIR}/link-migration/examples/conf-bundle.json"
-    "${DATADIR}/link-migration/examples/bookshop.lmbundle"
-    "${DATADIR}/link-migration/examples/migrations/example_001_create_catalog.so"
-    "${DATADIR}/link-migration/examples/migrations/example_bundle_reporting.so")
+    "${LIBDIR}/link-migration/examples/conf.json"
+    "${LIBDIR}/link-migration/examples/conf-bundle.json"
+    "${LIBDIR}/link-migration/examples/bookshop.lmbundle"
+    "${LIBDIR}/link-migration/examples/migrations/example_001_create_catalog.so"
+    "${LIBDIR}/link-migration/examples/migrations/example_bundle_reporting.so"
+    "${DATADIR}/man/man1/link-migration.1.gz"
+    "${DATADIR}/doc/link-migration/copyright"
+    "${DATADIR}/doc/link-migration/changelog.gz")
   lm_expect_contains("dpkg-deb -c" "${listing}" " ${usr}/${path}\n")
 endforeach()
 # Everything under /usr: nothing of the build folder or of /usr/local.
@@ -88,7 +91,7 @@ else()
 endif()
 message(STATUS "installed by ${mode} at ${root}/usr")
 set(runner "${root}/usr/${BINDIR}/link-migration")
-set(examples "${root}/usr/${DATADIR}/link-migration/examples")
+set(examples "${root}/usr/${LIBDIR}/link-migration/examples")
 
 # --- the demo, from a copy of the installed conf.json -------------------------
 set(demo "${WORK_DIR}/demo")

@@ -23,8 +23,8 @@ lm_expect_files(
   "${PREFIX}/${INCLUDEDIR}/link_migration/migration.h"
   "${PREFIX}/${INCLUDEDIR}/link_migration/migration.hpp"
   "${PREFIX}/${INCLUDEDIR}/link_migration/store.h"
-  "${PREFIX}/${DATADIR}/link-migration/examples/conf.json"
-  "${PREFIX}/${DATADIR}/link-migration/examples/bookshop.lmbundle")
+  "${PREFIX}/${LIBDIR}/link-migration/examples/conf.json"
+  "${PREFIX}/${LIBDIR}/link-migration/examples/bookshop.lmbundle")
 
 # The installed runner starts and names its own version.
 lm_run(COMMAND "${PREFIX}/${BINDIR}/link-migration" --package-version OUTPUT version)
