@@ -5,8 +5,10 @@
 namespace lm_test {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 
 class FailureTest : public EngineTest {
  protected:
@@ -20,6 +22,18 @@ class FailureTest : public EngineTest {
     ASSERT_TRUE(last.outcome.has_value());
     EXPECT_FALSE(last.outcome->ok);
     EXPECT_THAT(last.outcome->error, HasSubstr(text));
+  }
+
+  // The history's events of `version`, as "<kind>: <detail>".
+  std::vector<std::string> EventsOf(int64_t version) {
+    std::vector<lm::Event> events;
+    bool supported = false;
+    EXPECT_TRUE(Open().ok());
+    LM_EXPECT_OK(engine_->GetHistory(&events, &supported));
+    std::vector<std::string> shown;
+    for (const lm::Event& event : events)
+      if (event.version == version) shown.push_back(event.kind + ": " + event.detail);
+    return shown;
   }
 
   // The store's record of `version` must be in `state` with `error`.
@@ -107,6 +121,67 @@ TEST_F(FailureTest, NoTransactionFailureOnSqliteNeedsRepair) {
   // Nothing rolled the step's row back.
   EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2, 33}));
   ExpectRecord(33, lm::VersionState::kFailedPartial, "params.fail_33 is true", 1);
+}
+
+// A step that wrote its changelog and then failed was rolled back: the
+// changelog describes changes that never happened. It is set aside under a
+// name that says so, and the record, the report and the fail event name it.
+TEST_F(FailureTest, RolledBackStepSetsItsChangelogAside) {
+  AddPlugins({plugin::kChangelog});
+  UseSqlite({{"fail_35", true}});
+  EXPECT_EQ(Run(Up()).kind(), lm::ErrorKind::kMigrationFailed);
+  EXPECT_EQ(Ledger(), (std::set<int64_t>{1, 2}));
+  ExpectRecord(35, lm::VersionState::kFailedRolledBack, "changelog_35 fails after writing its changelog", 1);
+
+  const std::set<std::string> files = ListFiles(dir_ / "changelogs");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_THAT(*files.begin(), MatchesRegex("35_changelog_35_up_[0-9]{8}T[0-9]{6}Z_run-[0-9a-f]{16}_attempt-1"
+                                           "_rolled-back\\.csv"));
+  const std::string aside = (dir_ / "changelogs" / *files.begin()).string();
+  EXPECT_EQ(RecordOf(35)->changelog_path, aside);
+  EXPECT_EQ(reporter_.steps.back().outcome->changelog_path, aside);
+  EXPECT_THAT(EventsOf(35), ElementsAre("fail: up: changelog_35 fails after writing its changelog (rolled back); "
+                                        "changelog of the rolled-back work set aside: " + aside));
+}
+
+// Without a transaction nothing was rolled back: the changelog may describe
+// what stayed, and keeps its name.
+TEST_F(FailureTest, PartlyAppliedStepKeepsItsChangelog) {
+  AddPlugins({plugin::kChangelog});
+  UseJsonFile({{"fail_35", true}});
+  EXPECT_EQ(Run(Up()).kind(), lm::ErrorKind::kMigrationFailed);
+  ExpectRecord(35, lm::VersionState::kFailedPartial, "changelog_35 fails after writing its changelog", 1);
+  const std::set<std::string> files = ListFiles(dir_ / "changelogs");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_THAT(*files.begin(), MatchesRegex("35_changelog_35_up_.*_attempt-1\\.csv"));
+  EXPECT_EQ(RecordOf(35)->changelog_path, (dir_ / "changelogs" / *files.begin()).string());
+}
+
+// A rolled-back group run leaves nothing applied: every changelog of its
+// steps, the ones that finished and the one that failed, is set aside.
+TEST_F(FailureTest, RolledBackGroupSetsEveryChangelogAside) {
+  AddPlugins({plugin::kChangelog, plugin::kChangelog45});
+  UseSqlite({{"fail_45", true}});
+  lm::MigrateRequest request = Up();
+  request.group = true;
+  lm::Status status = Run(request);
+  EXPECT_EQ(status.kind(), lm::ErrorKind::kMigrationFailed);
+  EXPECT_THAT(status.message(), HasSubstr("the whole group was rolled back"));
+  EXPECT_THAT(Ledger(), ::testing::IsEmpty());
+  EXPECT_THAT(Applied(), ::testing::IsEmpty());
+
+  const std::set<std::string> files = ListFiles(dir_ / "changelogs");
+  ASSERT_EQ(files.size(), 2u);
+  const std::string aside_35 = (dir_ / "changelogs" / *files.begin()).string();
+  const std::string aside_45 = (dir_ / "changelogs" / *files.rbegin()).string();
+  EXPECT_THAT(*files.begin(), MatchesRegex("35_changelog_35_up_.*_rolled-back\\.csv"));
+  EXPECT_THAT(*files.rbegin(), MatchesRegex("45_changelog_45_up_.*_rolled-back\\.csv"));
+  EXPECT_EQ(RecordOf(45)->changelog_path, aside_45);
+  const std::string set_aside = "changelog of the rolled-back work set aside: " + aside_35 + ", " + aside_45;
+  EXPECT_THAT(EventsOf(45), ElementsAre("fail: up: changelog_45 fails after writing its changelog (rolled back); " +
+                                        set_aside));
+  EXPECT_THAT(EventsOf(35), ::testing::IsEmpty()) << "its apply event went with the transaction";
+  EXPECT_THAT(reporter_.warnings, Contains(HasSubstr(set_aside)));
 }
 
 class RepairTest : public FailureTest {

@@ -2,10 +2,15 @@
 
 #include <link_migration/store.h>
 
-#include <chrono>
+#include <fcntl.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <vector>
 
 namespace lm {
 namespace {
@@ -23,6 +28,28 @@ std::string StepName(const PlannedStep& step) {
 bool EndFailedTransaction(VersionStore& store, bool open_before) {
   if (open_before && store.TransactionOpen() == false) return true;
   return store.Rollback().ok();
+}
+
+// A changelog of work that was rolled back describes changes that never
+// happened. It is kept for whoever looks into the failure, under a name that
+// says so (<name>_rolled-back.csv, never replacing a file), and `path`
+// follows it. Returns what the history says of the changelogs.
+std::string SetAsideRolledBack(const std::vector<std::string*>& paths) {
+  std::string said;
+  for (std::string* path : paths) {
+    if (path->empty()) continue;
+    const std::filesystem::path from(*path);
+    const std::filesystem::path to =
+        from.parent_path() / (from.stem().string() + "_rolled-back" + from.extension().string());
+    said += said.empty() ? "" : ", ";
+    if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+      *path = to.string();
+      said += to.string();
+    } else {
+      said += from.string() + " (could not be renamed: " + std::strerror(errno) + ")";
+    }
+  }
+  return said.empty() ? said : "; changelog of the rolled-back work set aside: " + said;
 }
 
 }  // namespace
@@ -55,9 +82,16 @@ Status Executor::RunGroup(const Plan& plan) {
     Status status = RunStep(step);
     if (status.ok()) continue;
     const bool rolled_back = EndFailedTransaction(store_, last_open_before_recording_);
+    std::string set_aside;
+    if (rolled_back) {
+      std::vector<std::string*> changelogs;
+      for (std::string& path : group_changelogs_) changelogs.push_back(&path);
+      changelogs.push_back(&last_outcome_.changelog_path);
+      set_aside = SetAsideRolledBack(changelogs);
+    }
     reporter_.Warning("group mode: the whole run was rolled back; none of its " + std::to_string(plan.steps.size()) +
-                      " steps stays applied");
-    Status recorded = RecordFailure(step, rolled_back, last_outcome_);
+                      " steps stays applied" + set_aside);
+    Status recorded = RecordFailure(step, rolled_back, last_outcome_, set_aside);
     std::string message = status.message() + "; the whole group was rolled back";
     if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
     return Status::Error(status.kind(), message);
@@ -66,9 +100,13 @@ Status Executor::RunGroup(const Plan& plan) {
   Status committed = store_.Commit();
   if (committed.ok()) return committed;
   const bool rolled_back = EndFailedTransaction(store_, open_before_commit);
+  if (!rolled_back)
+    return Status::Error(committed.kind(), committed.message() + "; the group may be partly applied: check status");
+  // The history's events went with the transaction: the message says it.
+  std::vector<std::string*> changelogs;
+  for (std::string& path : group_changelogs_) changelogs.push_back(&path);
   return Status::Error(committed.kind(),
-                       committed.message() + (rolled_back ? "; the whole group was rolled back"
-                                                          : "; the group may be partly applied: check status"));
+                       committed.message() + "; the whole group was rolled back" + SetAsideRolledBack(changelogs));
 }
 
 Record NewRecord(const PlannedStep& step, VersionState state, const RunIdentity& identity, const Environment& env) {
@@ -126,6 +164,7 @@ Status Executor::RunStep(const PlannedStep& step) {
     if (recorded.ok() && transaction) recorded = store_.Commit();
     if (recorded.ok()) {
       reporter_.StepFinished(step, outcome);
+      if (group_ && !outcome.changelog_path.empty()) group_changelogs_.push_back(outcome.changelog_path);
       return Status::Ok();
     }
     outcome.ok = false;
@@ -140,8 +179,10 @@ Status Executor::RunStep(const PlannedStep& step) {
   }
 
   const bool rolled_back = transaction && EndFailedTransaction(store_, open_before_recording);
+  // Not rolled back (no transaction), the changelog may describe what stayed: it stays.
+  const std::string set_aside = rolled_back ? SetAsideRolledBack({&outcome.changelog_path}) : "";
   reporter_.StepFinished(step, outcome);
-  Status recorded = RecordFailure(step, rolled_back, outcome);
+  Status recorded = RecordFailure(step, rolled_back, outcome, set_aside);
   std::string message = failure;
   if (!recorded.ok()) message += " (and the failure could not be recorded: " + recorded.message() + ")";
   return Status::Error(ErrorKind::kMigrationFailed, message);
@@ -165,10 +206,11 @@ Status Executor::RecordSuccess(const PlannedStep& step, const StepOutcome& outco
 }
 
 // Event first, as in RecordSuccess.
-Status Executor::RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome) {
+Status Executor::RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome,
+                               const std::string& set_aside) {
   if (!store_.capabilities().full_records) return Status::Ok();
   std::string detail = std::string(DirectionName(step.direction)) + ": " + outcome.error +
-                       (rolled_back ? " (rolled back)" : " (not rolled back)");
+                       (rolled_back ? " (rolled back)" : " (not rolled back)") + set_aside;
   LM_RETURN_IF_ERROR(store_.AppendEvent(MakeEvent(step, LM_EVENT_FAIL, outcome.duration_ms, detail)));
   // A reverted step that rolled back leaves the version applied, as it was.
   if (rolled_back && step.direction == Direction::kDown) return Status::Ok();

@@ -3,6 +3,7 @@
 #define LINK_MIGRATION_RUNNER_EXECUTOR_H
 
 #include <string>
+#include <vector>
 
 #include "base/environment.h"
 #include "plan/plan.h"
@@ -49,7 +50,9 @@ class Executor {
     return NewEvent(step, kind, duration_ms, std::move(detail), identity_, environment_);
   }
   Status RecordSuccess(const PlannedStep& step, const StepOutcome& outcome);
-  Status RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome);
+  // set_aside: what SetAsideRolledBack said of the changelogs, for the fail event.
+  Status RecordFailure(const PlannedStep& step, bool rolled_back, const StepOutcome& outcome,
+                       const std::string& set_aside);
 
   VersionStore& store_;
   const StepSettings& settings_;
@@ -58,6 +61,8 @@ class Executor {
   Reporter& reporter_;
   bool group_;
   StepOutcome last_outcome_;  // of the step that failed, in group mode
+  // The changelogs of the steps a group run finished: set aside if the run is rolled back.
+  std::vector<std::string> group_changelogs_;
   // Whether the run's transaction was open when that step's recording began.
   bool last_open_before_recording_ = false;
 };
