@@ -49,7 +49,9 @@ TEST_F(ConfigTest, BadJsonGivesPosition) {
 TEST_F(ConfigTest, NumberTooLargeForADoubleIsBadJson) {
   std::string message = OpenFailsWith("{\"migrations\": \"m\", \"lock_timeout_ms\": 1e400}");
   EXPECT_THAT(message, HasSubstr("not valid JSON"));
-  EXPECT_THAT(message, HasSubstr("number overflow parsing '1e400'"));
+  // Named, never quoted: no text of the config appears in its errors.
+  EXPECT_THAT(message, HasSubstr("a number too large to represent"));
+  EXPECT_THAT(message, Not(HasSubstr("1e400")));
 }
 
 TEST_F(ConfigTest, TopLevelMustBeObject) {
