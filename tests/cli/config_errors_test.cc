@@ -92,5 +92,36 @@ TEST_F(ConfigErrorTest, AFolderGivenAsTheConfigIsNamedAsOne) {
                   dir_.path().string() + ": is a folder, not a config file");
 }
 
+// A store names the option it refuses (lm_store_open_args.option_key); the
+// runner names it in the config. Once exit 5, naming the store plugin's path.
+TEST_F(ConfigErrorTest, AStoreOptionTheSqliteStoreRefusesIsNamedInTheConfig) {
+  fs::create_directories(MigrationsDir());
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "sqlite"}, {"options", {{"databse", "target.db"}}}}}});
+  const CliResult misspelt = Run({"status"});
+  LM_EXPECT_ERROR(misspelt, 3,
+                  ConfigFile().string() + ": $.store.options.databse: sqlite store option \"databse\" is unknown");
+  EXPECT_THAT(misspelt.err, Not(HasSubstr("sqlite.so")));
+
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "sqlite"}, {"options", {{"database", true}}}}}});
+  LM_EXPECT_ERROR(Run({"up"}), 3,
+                  ConfigFile().string() + ": $.store.options.database: sqlite store option \"database\" must be a "
+                                          "string, got boolean");
+
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "sqlite"}}}});
+  LM_EXPECT_ERROR(Run({"status"}), 3,
+                  ConfigFile().string() + ": $.store.options.database: sqlite store option \"database\" is missing");
+}
+
+TEST_F(ConfigErrorTest, AStoreOptionTheJsonFileStoreRefusesIsNamedInTheConfig) {
+  fs::create_directories(MigrationsDir());
+  WriteConfig({{"migrations", "migrations"}, {"store", {{"plugin", "json-file"}, {"options", {{"path", 5}}}}}});
+  LM_EXPECT_ERROR(Run({"status"}), 3,
+                  ConfigFile().string() + ": $.store.options.path: json-file store option \"path\" must be a string, "
+                                          "got number");
+  WriteConfig({{"migrations", "migrations"},
+               {"store", {{"plugin", "json-file"}, {"options", {{"path", "v.json"}, {"pth", "v.json"}}}}}});
+  LM_EXPECT_ERROR(Run({"status"}), 3, ConfigFile().string() + ": $.store.options.pth: json-file store option \"pth\"");
+}
+
 }  // namespace
 }  // namespace lm_test

@@ -62,7 +62,7 @@ std::string HandleQueryOne(PGconn* conn, const std::string& sql) {
 class PostgresOptions : public PgTest {
  protected:
   // Opens with `options` and returns the failure message ("" on success).
-  std::string OpenFails(const std::string& options, lm_result expected = LM_ERROR) {
+  std::string OpenFails(const std::string& options, lm_result expected = LM_ERR_OPTION) {
     Client store(api_, options, RunId());
     lm_result code = store.Open();
     EXPECT_EQ(code, expected) << store.message();
@@ -78,6 +78,14 @@ TEST_F(PostgresOptions, UnknownOptionIsNamed) {
   std::string message = OpenFails(Options(schema_, {{"lease_second", 5}}));
   EXPECT_NE(message.find("\"lease_second\" is unknown"), std::string::npos) << message;
   EXPECT_NE(message.find("lease_seconds"), std::string::npos) << message;
+}
+
+// The key goes to the runner apart, which names it in the config as
+// $.store.options.lock.
+TEST_F(PostgresOptions, AnOptionErrorNamesTheKeyForTheRunner) {
+  Client store(api_, Options(schema_, {{"lock", "flock"}}), RunId());
+  EXPECT_EQ(store.Open(), LM_ERR_OPTION) << store.message();
+  EXPECT_EQ(store.option_key(), "lock");
 }
 
 TEST_F(PostgresOptions, LockModeMustBeAdvisoryOrLease) {

@@ -288,27 +288,32 @@ TEST_F(JsonFileStore, LockFileNamesTheHolder) {
 struct OptionsCase {
   const char* name;
   const char* options;
-  const char* expected;
+  const char* key;       // what open names for the runner (lm_store_open_args.option_key)
+  const char* expected;  // part of the message
 };
 
 class JsonFileOptions : public JsonFileStore, public testing::WithParamInterface<OptionsCase> {};
 
 TEST_P(JsonFileOptions, AreRejectedNamingTheKey) {
   StoreClient store = Client(GetParam().options);
-  EXPECT_EQ(store.Open(), LM_ERROR) << store.message();
+  EXPECT_EQ(store.Open(), LM_ERR_OPTION) << store.message();
+  EXPECT_EQ(store.option_key(), GetParam().key);
   EXPECT_NE(store.message().find(GetParam().expected), std::string::npos) << store.message();
   EXPECT_TRUE(dir_.Entries().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, JsonFileOptions,
-    testing::Values(OptionsCase{"Missing", "{}", "json-file store option \"path\" is missing"},
-                    OptionsCase{"Empty", R"({"path": ""})", "option \"path\" is empty"},
-                    OptionsCase{"Number", R"({"path": 5})", "option \"path\" must be a string, got number 5"},
-                    OptionsCase{"Unknown", R"({"path": "v.json", "pth": 1})", "option \"pth\" is unknown"},
-                    OptionsCase{"NotJson", R"({"path": )", "options are not valid JSON"},
-                    OptionsCase{"NumberTooLarge", R"({"path": 1e400})", "options are not valid JSON"},
-                    OptionsCase{"NotObject", R"(["v.json"])", "must be a JSON object, got array"}),
+    testing::Values(OptionsCase{"Missing", "{}", "path", "json-file store option \"path\" is missing"},
+                    OptionsCase{"Empty", R"({"path": ""})", "path", "option \"path\" is empty"},
+                    // The type, never the value, which may be a secret from the environment.
+                    OptionsCase{"Number", R"({"path": 5})", "path", "option \"path\" must be a string, got number"},
+                    OptionsCase{"Unknown", R"({"path": "v.json", "pth": 1})", "pth", "option \"pth\" is unknown"},
+                    OptionsCase{"NotJson", R"({"path": )", "", "store options: not valid JSON at line 1"},
+                    OptionsCase{"NumberTooLarge", R"({"path": 1e400})", "", "a number too large"},
+                    OptionsCase{"DuplicateKey", R"({"path": "a.json", "path": "b.json"})", "",
+                                "store options: $.path: duplicate key"},
+                    OptionsCase{"NotObject", R"(["v.json"])", "", "must be a JSON object, got array"}),
     [](const testing::TestParamInfo<OptionsCase>& info) { return std::string(info.param.name); });
 
 TEST_F(JsonFileStore, MissingFolderIsNamed) {

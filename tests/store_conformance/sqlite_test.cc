@@ -341,29 +341,32 @@ TEST_F(SqliteStore, LockFileSitsNextToTheDatabase) {
 struct OptionsCase {
   const char* name;
   const char* options;
-  const char* expected;
+  const char* key;       // what open names for the runner (lm_store_open_args.option_key)
+  const char* expected;  // part of the message
 };
 
 class SqliteOptions : public SqliteStore, public testing::WithParamInterface<OptionsCase> {};
 
 TEST_P(SqliteOptions, AreRejectedNamingTheKey) {
   StoreClient store = Client(GetParam().options);
-  EXPECT_EQ(store.Open(), LM_ERROR) << store.message();
+  EXPECT_EQ(store.Open(), LM_ERR_OPTION) << store.message();
+  EXPECT_EQ(store.option_key(), GetParam().key);
   EXPECT_NE(store.message().find(GetParam().expected), std::string::npos) << store.message();
   EXPECT_TRUE(dir_.Entries().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, SqliteOptions,
-    testing::Values(OptionsCase{"MissingDatabase", "{}", "sqlite store option \"database\" is missing"},
-                    OptionsCase{"DatabaseNotString", R"({"database": true})",
-                                "option \"database\" must be a string, got boolean true"},
-                    OptionsCase{"PrefixNotString", R"({"database": "app.db", "table_prefix": 1})",
+    testing::Values(OptionsCase{"MissingDatabase", "{}", "database", "sqlite store option \"database\" is missing"},
+                    OptionsCase{"DatabaseNotString", R"({"database": true})", "database",
+                                "option \"database\" must be a string, got boolean"},
+                    OptionsCase{"PrefixNotString", R"({"database": "app.db", "table_prefix": 1})", "table_prefix",
                                 "option \"table_prefix\" must be a string"},
                     OptionsCase{"PrefixWithSql", R"({"database": "app.db", "table_prefix": "x\"; DROP"})",
-                                "option \"table_prefix\" may hold only letters, digits and underscores"},
-                    OptionsCase{"UnknownKey", R"({"database": "app.db", "path": "x"})",
-                                "option \"path\" is unknown (known options: database, table_prefix)"}),
+                                "table_prefix", "option \"table_prefix\" may hold only letters, digits and underscores"},
+                    OptionsCase{"UnknownKey", R"({"database": "app.db", "path": "x"})", "path",
+                                "option \"path\" is unknown (known options: database, table_prefix)"},
+                    OptionsCase{"NotObject", R"(["app.db"])", "", "must be a JSON object, got array"}),
     [](const testing::TestParamInfo<OptionsCase>& info) { return std::string(info.param.name); });
 
 }  // namespace

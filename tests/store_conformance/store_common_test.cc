@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <future>
 #include <limits>
@@ -91,11 +92,17 @@ Status OpenRecording(const lm_store_open_args&, std::unique_ptr<Store>* out) {
   return Status::Ok();
 }
 
+// Refuses the option its options text names.
+Status OpenRefusingOption(const lm_store_open_args& args, std::unique_ptr<Store>* /*out*/) {
+  return Status::OptionError(args.options_json, std::string("refused option ") + args.options_json);
+}
+
 constexpr lm_store_api kThrowing = MakeStoreApi<&OpenThrowing>("throwing", LM_STORE_CAP_NATIVE_HANDLE);
 constexpr lm_store_api kRecording = MakeStoreApi<&OpenRecording>("recording", 0);
+constexpr lm_store_api kRefusing = MakeStoreApi<&OpenRefusingOption>("refusing", 0);
 
 lm_store* OpenOrNull(const lm_store_api& api, const char* options, lm_error* err) {
-  lm_store_open_args args = {sizeof(args), options, "/tmp", nullptr, 0};
+  lm_store_open_args args = {sizeof(args), options, "/tmp", nullptr, 0, nullptr};
   lm_store* store = nullptr;
   return api.open(&args, &store, err) == LM_OK ? store : nullptr;
 }
@@ -132,6 +139,31 @@ TEST(PluginApi, ExceptionsBecomeErrors) {
   EXPECT_STREQ(err.message, "internal error in store: unknown exception");
   EXPECT_EQ(kThrowing.native_handle(store, "sqlite3"), nullptr);
   kThrowing.close(store);
+}
+
+TEST(PluginApi, AnOptionErrorNamesTheKeyWhereTheCallerGaveRoomForIt) {
+  char key[LM_OPTION_KEY_MAX] = "untouched";
+  lm_store_open_args args = {sizeof(args), "database", "/tmp", nullptr, 0, key};
+  lm_store* store = nullptr;
+  lm_error err;
+  EXPECT_EQ(kRefusing.open(&args, &store, &err), LM_ERR_OPTION);
+  EXPECT_STREQ(key, "database");
+  EXPECT_STREQ(err.message, "refused option database");
+
+  // Cut short it could name another key: none is named instead.
+  const std::string too_long(LM_OPTION_KEY_MAX, 'k');
+  args.options_json = too_long.c_str();
+  EXPECT_EQ(kRefusing.open(&args, &store, &err), LM_ERR_OPTION);
+  EXPECT_STREQ(key, "");
+
+  // A runner built before option_key: the field is beyond its struct_size
+  // and neither read nor written.
+  std::strcpy(key, "untouched");
+  args.options_json = "database";
+  args.struct_size = offsetof(lm_store_open_args, option_key);
+  EXPECT_EQ(kRefusing.open(&args, &store, &err), LM_ERR_OPTION);
+  EXPECT_STREQ(key, "untouched");
+  EXPECT_STREQ(err.message, "refused option database");
 }
 
 TEST(PluginApi, NullArgumentsAreErrors) {

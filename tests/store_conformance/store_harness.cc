@@ -192,8 +192,11 @@ lm_result StoreClient::Open(bool read_only) {
   args.config_dir = config_dir_.c_str();
   args.owner = &owner_;
   args.read_only = read_only ? 1 : 0;
+  char option_key[LM_OPTION_KEY_MAX] = "(open wrote no option key)";
+  args.option_key = option_key;
   std::strcpy(error_.message, "(open wrote no message)");
   lm_result code = api_->open(&args, &store_, &error_);
+  option_key_ = code == LM_ERR_OPTION ? std::string(option_key) : std::string();
   if (code != LM_OK) store_ = nullptr;
   return Done(code);
 }

@@ -111,6 +111,8 @@ class StoreClient {
   lm_store* handle() const { return store_; }
   const lm_store_api* api() const { return api_; }
   const std::string& message() const { return message_; }
+  // The option the last Open named when it returned LM_ERR_OPTION.
+  const std::string& option_key() const { return option_key_; }
   const std::string& run_id() const { return run_id_; }
 
  private:
@@ -122,6 +124,7 @@ class StoreClient {
   std::string user_;
   std::string host_;
   std::string run_id_;
+  std::string option_key_;
   lm_owner owner_;
   lm_store* store_ = nullptr;
   lm_error error_;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include "base/json_path.h"
 #include "catalog/discovery.h"
 #include "catalog/plugin_library.h"
 
@@ -27,6 +28,15 @@ ErrorKind KindOf(lm_result code) {
     default:
       return ErrorKind::kStore;
   }
+}
+
+// A store's open refused one of its options: the config's error, at
+// $.store.options.<key> ($.store.options when the store names no key).
+Status OptionError(const Config& config, const char* key, const char* message) {
+  const std::string options = JsonPathKey(JsonPathKey(kJsonRoot, "store"), "options");
+  const std::string path = *key == '\0' ? options : JsonPathKey(options, key);
+  return Status::Error(ErrorKind::kConfig, config.file.string() + ": " + path + ": " +
+                                               (*message != '\0' ? message : "the store refused this option"));
 }
 
 // Adapts the full lm_store_api contract.
@@ -307,13 +317,16 @@ Status OpenVersionStore(const StoreOpenRequest& request, std::unique_ptr<Version
                                            "put_record and delete_record are required)");
     lm_owner owner{sizeof(lm_owner), request.user.c_str(), request.host.c_str(), request.pid,
                    request.run_id.c_str(), request.started_at.c_str()};
+    char option_key[LM_OPTION_KEY_MAX] = {};
     lm_store_open_args args{sizeof(lm_store_open_args), config.store.options_json.c_str(), dir.c_str(),
-                            &owner, request.read_only ? 1 : 0};
+                            &owner, request.read_only ? 1 : 0, option_key};
     lm_store* handle = nullptr;
     lm_error err{};
     lm_result code = api.open(&args, &handle, &err);
     if (code != LM_OK || handle == nullptr) {
       err.message[sizeof(err.message) - 1] = '\0';
+      option_key[sizeof(option_key) - 1] = '\0';
+      if (code == LM_ERR_OPTION) return OptionError(config, option_key, err.message);
       return Status::Error(code == LM_ERR_LOCK_TIMEOUT ? ErrorKind::kLockTimeout : ErrorKind::kStore,
                            "store '" + Text(api.name) + "' (" + path.string() + ") could not open: " +
                                (err.message[0] ? err.message : "code " + std::to_string(code)));

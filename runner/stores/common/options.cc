@@ -2,20 +2,21 @@
 
 #include <filesystem>
 
+#include "base/json_parse.h"
+
 namespace lm::stores {
 
 Status Options::Parse(std::string_view store, const char* json, std::initializer_list<std::string_view> known_keys,
                       Options* out) {
   out->store_ = std::string(store);
-  std::string text = (json == nullptr || *json == '\0') ? "{}" : json;
+  const std::string_view text = (json == nullptr || *json == '\0') ? "{}" : json;
   nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
-    return Status::Error(out->store_ + " store options are not valid JSON (" + e.what() + ")");
+  JsonParseError invalid;
+  if (!ParseJson(text, &parsed, &invalid)) {
+    return Status::OptionError("", out->store_ + " store options: " + Describe(invalid));
   }
   if (!parsed.is_object()) {
-    return Status::Error(out->store_ + " store options must be a JSON object, got " + parsed.type_name());
+    return Status::OptionError("", out->store_ + " store options must be a JSON object, got " + parsed.type_name());
   }
   for (const auto& item : parsed.items()) {
     bool known = false;
@@ -26,8 +27,8 @@ Status Options::Parse(std::string_view store, const char* json, std::initializer
       names += key;
     }
     if (!known) {
-      return Status::Error(out->store_ + " store option \"" + item.key() + "\" is unknown (known options: " + names +
-                           ")");
+      return Status::OptionError(item.key(), out->store_ + " store option \"" + item.key() +
+                                                 "\" is unknown (known options: " + names + ")");
     }
   }
   out->object_ = std::move(parsed);
@@ -37,12 +38,12 @@ Status Options::Parse(std::string_view store, const char* json, std::initializer
 Status Options::RequiredString(std::string_view key, std::string* value) const {
   auto it = object_.find(std::string(key));
   if (it == object_.end()) {
-    return Status::Error(store_ + " store option \"" + std::string(key) + "\" is missing");
+    return Error(key, "is missing");
   }
   if (!it->is_string()) return WrongType(key, "a string");
   *value = it->get<std::string>();
   if (value->empty()) {
-    return Status::Error(store_ + " store option \"" + std::string(key) + "\" is empty");
+    return Error(key, "is empty");
   }
   return Status::Ok();
 }
@@ -72,9 +73,13 @@ Status Options::RequiredPath(std::string_view key, const char* config_dir, std::
 }
 
 Status Options::WrongType(std::string_view key, std::string_view expected) const {
-  const nlohmann::json& found = object_.at(std::string(key));
-  return Status::Error(store_ + " store option \"" + std::string(key) + "\" must be " + std::string(expected) +
-                       ", got " + found.type_name() + " " + found.dump());
+  // The type only, never the value: it may have come from a secret in the
+  // environment.
+  return Error(key, "must be " + std::string(expected) + ", got " + object_.at(std::string(key)).type_name());
+}
+
+Status Options::Error(std::string_view key, const std::string& problem) const {
+  return Status::OptionError(std::string(key), store_ + " store option \"" + std::string(key) + "\" " + problem);
 }
 
 }  // namespace lm::stores

@@ -1,6 +1,8 @@
 // Reading a store's "options" object (lm_store_open_args.options_json) with
 // messages that name the store and the key at fault, so a typo in the config
-// file is found from the message alone.
+// file is found from the message alone. Every error is an OptionError
+// (LM_ERR_OPTION) carrying that key, which the runner turns into the JSONPath
+// in the config ($.store.options.database).
 #ifndef LINK_MIGRATION_STORES_COMMON_OPTIONS_H
 #define LINK_MIGRATION_STORES_COMMON_OPTIONS_H
 
@@ -33,6 +35,8 @@ class Options {
 
  private:
   Status WrongType(std::string_view key, std::string_view expected) const;
+  // `<store> store option "<key>" <problem>`, naming `key` for the runner.
+  Status Error(std::string_view key, const std::string& problem) const;
 
   std::string store_;
   nlohmann::json object_;

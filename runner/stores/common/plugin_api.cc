@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -61,8 +62,21 @@ lm_store_open_args CompleteArgs(const lm_store_open_args& in) {
   // NOLINTNEXTLINE(bugprone-sizeof-expression): the size of the pointer field is meant, not of what it points to.
   if (LM_ARGS_HAVE(&in, owner)) args.owner = in.owner;
   if (LM_ARGS_HAVE(&in, read_only)) args.read_only = in.read_only;
+  if (LM_ARGS_HAVE(&in, option_key)) args.option_key = in.option_key;
   if (args.options_json == nullptr) args.options_json = "{}";
   return args;
+}
+
+// The option at fault into the runner's buffer, if it gave one; a key too
+// long for it is written as "" (the options as a whole), never cut short
+// into the name of another key.
+void WriteOptionKey(const std::string& key, char* buffer) {
+  if (buffer == nullptr) return;
+  if (key.size() >= LM_OPTION_KEY_MAX) {
+    buffer[0] = '\0';
+    return;
+  }
+  std::memcpy(buffer, key.c_str(), key.size() + 1);
 }
 
 }  // namespace
@@ -73,7 +87,10 @@ lm_result Open(OpenFunction open, const lm_store_open_args* args, lm_store** out
     *out = nullptr;
     if (args == nullptr) return Status::Error("open: args is NULL");
     auto handle = std::make_unique<lm_store>();
-    LM_STORES_RETURN_IF_ERROR(open(CompleteArgs(*args), &handle->impl));
+    const lm_store_open_args complete = CompleteArgs(*args);
+    Status opened = open(complete, &handle->impl);
+    if (opened.code() == LM_ERR_OPTION) WriteOptionKey(opened.option_key(), complete.option_key);
+    LM_STORES_RETURN_IF_ERROR(opened);
     *out = handle.release();
     return Status::Ok();
   });

@@ -20,7 +20,7 @@ constexpr size_t kLongestTableSuffix = sizeof("records") - 1;
 constexpr int kMaxLeaseSeconds = 24 * 60 * 60;
 
 Status OptionError(const std::string& key, const std::string& problem) {
-  return Status::Error(std::string(kStore) + " store option \"" + key + "\" " + problem);
+  return Status::OptionError(key, std::string(kStore) + " store option \"" + key + "\" " + problem);
 }
 
 bool IsPlainIdentifier(const std::string& text) {

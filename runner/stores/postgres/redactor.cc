@@ -40,6 +40,7 @@ std::string Redactor::Apply(std::string_view text) const {
 
 Status Redactor::Apply(const Status& status) const {
   if (status.ok()) return status;
+  if (status.code() == LM_ERR_OPTION) return Status::OptionError(status.option_key(), Apply(status.message()));
   return Status::FromCode(status.code(), Apply(status.message()));
 }
 

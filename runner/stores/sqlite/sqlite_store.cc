@@ -77,10 +77,8 @@ Status SqliteStore::Open(const lm_store_open_args& args, std::unique_ptr<Store>*
   LM_STORES_RETURN_IF_ERROR(options.RequiredPath("database", args.config_dir, &path));
   LM_STORES_RETURN_IF_ERROR(options.OptionalString("table_prefix", kDefaultPrefix, &prefix));
   if (!IsValidPrefix(prefix)) {
-    return Status::Error(
-        "sqlite store option \"table_prefix\" may hold only letters, digits "
-        "and underscores, got \"" +
-        prefix + "\"");
+    return Status::OptionError("table_prefix",
+                               "sqlite store option \"table_prefix\" may hold only letters, digits and underscores");
   }
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, prefix, args.read_only != 0, OwnerFromArgs(args.owner)));

@@ -49,6 +49,9 @@ typedef int32_t lm_result;
 #define LM_ERR_NOT_FOUND 4      /* the thing asked for does not exist */
 #define LM_ERR_CORRUPT 5        /* stored data cannot be read; nothing was changed */
 #define LM_ERR_UNAVAILABLE 6    /* the target could not be reached */
+/* Appended after ABI 1's first release: */
+#define LM_ERR_OPTION 7         /* a store's open: an option is unknown, missing or wrong;
+                                   lm_store_open_args.option_key names it */
 
 #define LM_ERROR_MESSAGE_MAX 1024
 

@@ -98,7 +98,20 @@ typedef struct lm_store_open_args {
   const char* config_dir;   /* relative paths in options resolve against it */
   const lm_owner* owner;
   int32_t read_only;        /* non-zero: create nothing, change nothing (status, dry run) */
+
+  /* Appended after ABI 1's first release: read it only when struct_size
+   * covers it. */
+
+  /* A caller-owned buffer of LM_OPTION_KEY_MAX bytes, or NULL. When open
+   * returns LM_ERR_OPTION, the store writes into it the key of the options
+   * object at fault ("database"), NUL-terminated, so the runner can name it
+   * in the config ($.store.options.database); "" when the fault is the
+   * options as a whole or the key does not fit. The lm_error still says
+   * why, naming the key, for runners that pass no buffer. */
+  char* option_key;
 } lm_store_open_args;
+
+#define LM_OPTION_KEY_MAX 256
 
 /* Visitors for list functions; return LM_OK to continue, anything else stops
  * the listing and is returned by it. The record is borrowed for the call. */
