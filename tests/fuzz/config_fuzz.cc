@@ -38,10 +38,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lm::Config config;
   const lm::Status status = lm::LoadConfig(ScratchFile(), &config);
   // Whatever the bytes, the answer is a config or a config error that names
-  // the file: never another kind of error, never an exception.
+  // the file: never another kind of error, never an exception, never more
+  // than one line, never the JSON library's own text (which quotes the file).
   if (!status.ok()) {
     if (status.kind() != lm::ErrorKind::kConfig) std::abort();
     if (status.message().find(ScratchFile().string()) == std::string::npos) std::abort();
+    if (status.message().find('\n') != std::string::npos) std::abort();
+    if (status.message().find("last read") != std::string::npos) std::abort();
   } else if (config.migration_dirs.empty() || config.store.plugin.empty()) {
     std::abort();  // both are required
   }
