@@ -1,4 +1,5 @@
 // The seed tool's flags and the commands that do the same things.
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -162,6 +163,36 @@ TEST_F(FlagsTest, StatusOnFreshStoreCreatesNothing) {
   LM_EXPECT_OK(result);
   EXPECT_THAT(result.out, HasSubstr("Current version: 0"));
   EXPECT_FALSE(fs::exists(Database()));
+}
+
+// status and a dry run read an existing database without leaving a -wal or
+// -shm beside it (docs/stores.md), and still show what is committed while
+// another connection holds a write transaction.
+TEST_F(FlagsTest, StatusAndDryRunLeaveNothingBesideTheDatabase) {
+  LM_EXPECT_OK(Run({"to", "2"}));
+  const fs::path wal = Database().string() + "-wal";
+  const fs::path shm = Database().string() + "-shm";
+  ASSERT_FALSE(fs::exists(wal));
+  ASSERT_FALSE(fs::exists(shm));
+  LM_EXPECT_OK(Run({"status"}));
+  LM_EXPECT_OK(Run({"up", "--dry-run"}));
+  EXPECT_FALSE(fs::exists(wal));
+  EXPECT_FALSE(fs::exists(shm));
+
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(Database().c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE; DELETE FROM link_migration_records", nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(writer);
+  const CliResult status = Run({"status"});
+  const CliResult dry_run = Run({"up", "--dry-run"});
+  sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+  LM_EXPECT_OK(status);
+  EXPECT_THAT(status.out, HasSubstr("Current version: 2"));
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("\n +2  applied +ledger_2 "));
+  LM_EXPECT_OK(dry_run);
+  EXPECT_THAT(dry_run.out, HasSubstr("Dry run: sqlite from version 2 to 4 in 2 steps"));
 }
 
 TEST_F(FlagsTest, MarkAppliedAndPending) {
