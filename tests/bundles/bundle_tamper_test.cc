@@ -318,6 +318,16 @@ TEST_F(TamperTest, SignatureFileNotJson) {
   ExpectRefusedEverywhere({"manifest.sig is damaged or tampered with"});
 }
 
+TEST_F(TamperTest, SignatureFileWithAKeyTwice) {
+  Sign(good_, "release");
+  Tamper([](std::vector<Member>& members) {
+    // A second "signatures" key: which of the two counts must not be a guess.
+    std::string& bytes = FindMember(members, "manifest.sig").bytes;
+    bytes.insert(bytes.find('{') + 1, "\"signatures\": [], ");
+  });
+  ExpectRefusedEverywhere({"manifest.sig is damaged or tampered with", "$.signatures"});
+}
+
 TEST_F(TamperTest, SignatureEntriesOfTheWrongShape) {
   Sign(good_, "release");
   for (const json& entry : {json("a string"), json{{"public_key", 7}, {"signature", "00"}},

@@ -126,8 +126,10 @@ namespace {
 // such: reading it as "no signature" would let an edit pass as unsigned.
 Status ParseSignatures(const fs::path& path, const std::string& bytes, const std::string& manifest_bytes,
                        std::vector<BundleSignature>* signatures) {
-  const json root = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   const std::string damaged = std::string(kSignatureName) + " is damaged or tampered with: ";
+  json root;
+  JsonParseError invalid;  // a key twice or nesting too deep, as for the manifest
+  if (!ParseJson(bytes, &root, &invalid)) return BundleError(path, damaged + Describe(invalid));
   if (!root.is_object() || !root.contains("signatures") || !root["signatures"].is_array())
     return BundleError(path, damaged + "not a JSON object with a \"signatures\" array");
   for (const json& raw : root["signatures"]) {
