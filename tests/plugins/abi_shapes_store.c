@@ -103,7 +103,10 @@ struct first_store {
 };
 
 static lm_result fail(lm_error* err, const char* what, const char* detail) {
-  snprintf(err->message, sizeof err->message, "%s%s%s", what, detail[0] ? ": " : "", detail);
+  /* A message longer than the buffer is cut, on purpose: its start says what
+     failed. (Using the result tells GCC the cut is meant.) */
+  if (snprintf(err->message, sizeof err->message, "%s%s%s", what, detail[0] ? ": " : "", detail) < 0)
+    err->message[0] = '\0';
   return LM_ERROR;
 }
 
