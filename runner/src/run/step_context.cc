@@ -62,7 +62,8 @@ lm_result WriteCsvLine(lm_context* ctx, const char* const* cells, size_t count) 
     std::error_code error;
     std::filesystem::create_directories(ctx->settings.changelog_dir, error);
     if (!CreateChangelog(ctx->changelog_path)) {
-      ctx->changelog_error = "cannot create the changelog " + ctx->changelog_path.string() + ": " + std::strerror(errno);
+      ctx->changelog_error =
+          "cannot create the changelog " + ctx->changelog_path.string() + ": " + std::strerror(errno);
       return LM_ERROR;
     }
     ctx->changelog_created = true;
