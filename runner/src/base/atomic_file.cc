@@ -1,7 +1,6 @@
 #include "base/atomic_file.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,19 +19,14 @@ std::string Failed(const std::string& what, const std::string& path, int error) 
   return what + " " + path + ": " + std::strerror(error);
 }
 
-// 16 hex digits no one can guess ahead: a name planted in advance would make
-// the exclusive create fail, not be followed, but should not stop a write.
-std::string RandomHex() {
-  uint64_t bits = 0;
-  if (getrandom(&bits, sizeof(bits), 0) != static_cast<ssize_t>(sizeof(bits))) {
-    // No entropy to be had: a name still unique in this process, and O_EXCL
-    // keeps it safe either way.
-    static uint64_t counter = 0;
-    bits = (static_cast<uint64_t>(getpid()) << 32) ^ ++counter;
-  }
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(bits));
-  return text;
+// "<pid>.<n>", n counting this process's new files from 0: unique among
+// the process's own writes, and known ahead, so that a test can take the
+// name of one exact write to make it fail (docs/stores.md). A name taken
+// already fails the create: O_EXCL never opens, and O_NOFOLLOW never
+// follows, what someone put there.
+std::string NextTemporaryTag() {
+  static uint64_t written = 0;
+  return std::to_string(getpid()) + "." + std::to_string(written++);
 }
 
 // Makes a rename durable: without it a crash can bring back the old entry
@@ -77,22 +71,15 @@ std::string NewFile::Create(const std::string& path, mode_t mode) {
   path_ = path;
   const std::string folder(FolderOf(path));
   const std::string name(NameOf(path));
-  const std::string target = folder + " for " + name;  // for errors
   std::string prefix = folder == "/" ? "/" : folder + "/";
   prefix += '.';
   prefix += name;
   prefix += '.';
-  // A name taken (by chance, or planted by a guess) is skipped, never opened.
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string candidate = prefix + RandomHex() + ".tmp";
-    fd_ = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd_ >= 0) {
-      temporary_ = std::move(candidate);
-      return "";
-    }
-    if (errno != EEXIST) return Failed("cannot create a new file in", target, errno);
-  }
-  return "cannot create a new file in " + target + ": every name tried was taken";
+  std::string candidate = prefix + NextTemporaryTag() + ".tmp";
+  fd_ = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd_ < 0) return Failed("cannot create a new file in", folder + " for " + name + " (" + candidate + ")", errno);
+  temporary_ = std::move(candidate);
+  return "";
 }
 
 std::string NewFile::Write(std::string_view bytes) {

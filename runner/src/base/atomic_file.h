@@ -1,5 +1,5 @@
 // How the runner and the shipped stores write a file: a bundle, a key, a
-// data changelog, the json-file store's state. Never through a name someone
+// scaffolded migration, the json-file store's state. Never through a name someone
 // else could have prepared (a link planted at "OUT.part" would make the
 // writer overwrite the link's target), and never half: a file appears under
 // its name complete and synced, or not at all.
@@ -22,11 +22,12 @@ enum class Publish {
 };
 
 // A file being written, under a hidden name of its own in the folder of the
-// file it is to become (".<name>.<random>.tmp", which the runner's folder
-// scan skips): created with O_CREAT | O_EXCL | O_NOFOLLOW, so it is a new
-// file that nothing else names, and no link (at a guessed name or any other)
-// is followed. Published under its final name once complete; removed by the
-// destructor when it never was.
+// file it is to become (".<name>.<pid>.<n>.tmp", n counting the process's
+// new files, which the runner's folder scan skips): created with O_CREAT |
+// O_EXCL | O_NOFOLLOW, so it is a new file that nothing else names; a file
+// or link already at that name fails the create and is never followed.
+// Published under its final name once complete; removed by the destructor
+// when it never was.
 class NewFile {
  public:
   NewFile() = default;
