@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <string_view>
+#include <utility>
 
 #include "base/environment.h"
 
@@ -51,33 +53,42 @@ std::string CsvCell(const char* value) {
 
 // A changelog is only ever a new file: one that exists already (a name
 // taken by someone else) is an error, never appended to.
-bool CreateChangelog(const std::filesystem::path& path) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-  return fd >= 0 && close(fd) == 0;
+int CreateChangelog(const std::filesystem::path& path) {
+  return open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
+bool WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t wrote = write(fd, bytes.data(), bytes.size());
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote == 0) errno = ENOSPC;
+    if (wrote <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(wrote));
+  }
+  return true;
 }
 
 lm_result WriteCsvLine(lm_context* ctx, const char* const* cells, size_t count) {
-  if (!ctx->changelog || !ctx->changelog->is_open()) {
+  if (ctx->changelog_fd < 0) {
     if (ctx->changelog_created) return LM_ERROR;  // it could not be written before
     std::error_code error;
     std::filesystem::create_directories(ctx->settings.changelog_dir, error);
-    if (!CreateChangelog(ctx->changelog_path)) {
+    ctx->changelog_fd = CreateChangelog(ctx->changelog_path);
+    if (ctx->changelog_fd < 0) {
       ctx->changelog_error =
           "cannot create the changelog " + ctx->changelog_path.string() + ": " + std::strerror(errno);
       return LM_ERROR;
     }
     ctx->changelog_created = true;
-    ctx->changelog = std::make_unique<std::ofstream>(ctx->changelog_path, std::ios::binary | std::ios::app);
-    if (!*ctx->changelog) {
-      ctx->changelog_error = "cannot write the changelog " + ctx->changelog_path.string();
-      return LM_ERROR;
-    }
   }
-  std::ofstream& changelog = *ctx->changelog;
-  for (size_t i = 0; i < count; ++i) changelog << (i ? "," : "") << CsvCell(cells[i]);
-  changelog << "\r\n";
-  changelog.flush();
-  return changelog ? LM_OK : LM_ERROR;
+  std::string line;
+  for (size_t i = 0; i < count; ++i) line += (i ? "," : "") + CsvCell(cells[i]);
+  line += "\r\n";
+  if (WriteAll(ctx->changelog_fd, line)) return LM_OK;
+  ctx->changelog_error = "cannot write the changelog " + ctx->changelog_path.string() + ": " + std::strerror(errno);
+  close(ctx->changelog_fd);
+  ctx->changelog_fd = -1;  // changelog_created stays: later lines fail too
+  return LM_ERROR;
 }
 
 lm_result ChangelogColumns(lm_context* ctx, const char* const* names, size_t count) {
@@ -110,7 +121,7 @@ lm_result lm_context::Run() {
   const lm_migration* descriptor = migration.descriptor;
   lm_step_fn step = direction == lm::Direction::kUp ? descriptor->up : descriptor->down;
   lm_result result = step(descriptor, &lm::HostServices(), this);
-  changelog.reset();  // closes the file
+  if (changelog_fd >= 0) close(std::exchange(changelog_fd, -1));
   borrowed.clear();
   // The plugin's message says which call failed; the runner's says why.
   if (result != LM_OK && !changelog_error.empty())

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -54,9 +53,10 @@ struct lm_context {
   std::filesystem::path changelog_path;
   bool changelog_created = false;
   std::string changelog_error;  // why the changelog could not be written, added to the step's error
-  // Made when the step writes its first row: a stream costs more to make
-  // than the rest of a step's context, and most steps write none.
-  std::unique_ptr<std::ofstream> changelog;
+  // Open from the step's first line to its end: the descriptor the
+  // exclusive create returned, so the lines go to the file that create made
+  // and never to whatever the name may lead to meanwhile.
+  int changelog_fd = -1;
   size_t changelog_rows = 0;
   bool changelog_has_header = false;
   std::deque<std::string> borrowed;  // strings handed to the plugin, alive until the step returns
