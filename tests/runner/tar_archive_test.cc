@@ -108,6 +108,13 @@ TEST_F(TarArchiveTest, RefusesDamage) {
   test::WriteFile(dir_ / "cut.tar", good.substr(0, 512 + 1000));
   EXPECT_EQ(ReadTar(dir_ / "cut.tar", &read), "member 'plugins/a.so' is truncated");
 
+  // Cut inside the member's padding: bytes appended later would pass as
+  // padding, not as data after the end (the fuzzer found it).
+  test::WriteFile(dir_ / "cut-in-padding.tar", good.substr(0, 512 + 3000 + 10));
+  EXPECT_EQ(ReadTar(dir_ / "cut-in-padding.tar", &read), "member 'plugins/a.so' is truncated");
+  test::WriteFile(dir_ / "cut-in-padding-then-junk.tar", good.substr(0, 512 + 3000 + 10) + "x");
+  EXPECT_EQ(ReadTar(dir_ / "cut-in-padding-then-junk.tar", &read), "member 'plugins/a.so' is truncated");
+
   test::WriteFile(dir_ / "half-header.tar", good.substr(0, 300));
   EXPECT_EQ(ReadTar(dir_ / "half-header.tar", &read), "damaged archive: truncated header");
 

@@ -254,12 +254,14 @@ bool TarReader::Next(TarEntry* entry, std::string* problem) {
       return false;
     }
     at_ += kBlock;
-    if (size_of_archive - at_ < size) {
+    // Its padding too: an archive cut inside it would let bytes appended
+    // later pass as padding rather than as data after the end.
+    if (size_of_archive - at_ < Padded(size)) {
       *problem = "member '" + name + "' is truncated";
       return false;
     }
     const uint64_t data_at = at_;
-    at_ += std::min<uint64_t>(Padded(size), size_of_archive - at_);
+    at_ += Padded(size);
     if (type == 'x' || type == 'L') {  // a pax header, or GNU tar's long name: a few records
       if (size > kMaxNameHeaderSize) {
         *problem = "damaged archive: a " + std::to_string(size) + "-byte extended header at byte " +
