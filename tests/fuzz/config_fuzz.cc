@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 
@@ -44,7 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (status.kind() != lm::ErrorKind::kConfig) std::abort();
     if (status.message().find(ScratchFile().string()) == std::string::npos) std::abort();
     if (status.message().find('\n') != std::string::npos) std::abort();
-    if (status.message().find("last read") != std::string::npos) std::abort();
+    // (A key the file itself spells "last read" may be named in a JSONPath.)
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    if (status.message().find("last read") != std::string::npos && text.find("last read") == std::string_view::npos)
+      std::abort();
   } else if (config.migration_dirs.empty() || config.store.plugin.empty()) {
     std::abort();  // both are required
   }

@@ -17,7 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!status.ok()) {
     // Every way a file can be wrong is "corrupt", with the file named first.
     if (status.code() != LM_ERR_CORRUPT || status.message().rfind("versions.json: ", 0) != 0) std::abort();
-    if (status.message().find("last read") != std::string::npos) std::abort();  // would quote the file
+    // The library's "last read: '...'" would quote the file; a key the file
+    // itself spells so may be named in a JSONPath.
+    if (status.message().find("last read") != std::string::npos && text.find("last read") == std::string_view::npos)
+      std::abort();
     return 0;
   }
 
