@@ -115,3 +115,14 @@ function(lm_exports nm library out)
   list(SORT names)
   set(${out} "${names}" PARENT_SCOPE)
 endfunction()
+
+# lm_cpack_deb(<work_dir> <out_var>): cpack builds the .deb under
+# <work_dir>/cpack from BUILD_DIR; exactly one package, whose path goes to
+# <out_var>.
+function(lm_cpack_deb work_dir out_var)
+  lm_run(COMMAND "${CPACK}" --config "${BUILD_DIR}/CPackConfig.cmake" -G DEB -B "${work_dir}/cpack")
+  file(GLOB debs "${work_dir}/cpack/link-migration_${PROJECT_VERSION}_*.deb")
+  list(LENGTH debs count)
+  lm_expect_equal("packages cpack made" "${count}" "1")
+  set(${out_var} "${debs}" PARENT_SCOPE)
+endfunction()

@@ -17,11 +17,7 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
 # --- build it ---------------------------------------------------------------
-lm_run(COMMAND "${CPACK}" --config "${BUILD_DIR}/CPackConfig.cmake" -G DEB -B "${WORK_DIR}/cpack")
-file(GLOB debs "${WORK_DIR}/cpack/link-migration_${PROJECT_VERSION}_*.deb")
-list(LENGTH debs count)
-lm_expect_equal("packages cpack made" "${count}" "1")
-set(deb "${debs}")
+lm_cpack_deb("${WORK_DIR}" deb)
 
 lm_run(COMMAND "${DPKG_DEB}" -f "${deb}" Package Version Section OUTPUT fields)
 lm_expect_equal("control fields" "${fields}"

@@ -12,14 +12,11 @@ endif()
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
-lm_run(COMMAND "${CPACK}" --config "${BUILD_DIR}/CPackConfig.cmake" -G DEB -B "${WORK_DIR}/cpack")
-file(GLOB debs "${WORK_DIR}/cpack/link-migration_${PROJECT_VERSION}_*.deb")
-list(LENGTH debs count)
-lm_expect_equal("packages cpack made" "${count}" "1")
+lm_cpack_deb("${WORK_DIR}" deb)
 
 # --fail-on error: exit 2 when an error is found. Its tags go to stdout, one
 # a line ("E: link-migration: <tag> [<file>]").
-execute_process(COMMAND "${LINTIAN}" --fail-on error --no-tag-display-limit "${debs}"
+execute_process(COMMAND "${LINTIAN}" --fail-on error --no-tag-display-limit "${deb}"
   RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(REGEX MATCHALL "(^|\n)E: [^\n]*" errors "${out}")
 string(REGEX MATCHALL "(^|\n)W: [^\n]*" warnings "${out}")
